@@ -1,0 +1,158 @@
+// Persistent copy-on-write B+tree of byte-string keys.
+//
+// This is the storage structure of every database index (EAVT, AEVT, AVET,
+// VAET). Keys are opaque byte strings (order-preserving encoded datoms)
+// ordered by unsigned lexicographic comparison (memcmp; a proper prefix sorts
+// first). The tree is a *set* of keys: no values are attached.
+//
+// Value semantics and sharing
+//   A BTree is a small handle (root pointer + size + config). Copying it is
+//   O(1): the copy shares every node. Nodes carry an intrusive atomic
+//   reference count; a node reachable from more than one handle (or from an
+//   Iterator) is immutable. A mutation copies only the root-to-leaf paths it
+//   touches. A node that is exclusively owned along the whole path from the
+//   handle (refcount 1 at every level) is modified in place instead (like a
+//   Clojure transient), so a stream of small edits into an unshared tree
+//   allocates only when a leaf splits or grows its capacity.
+//   Old versions (copies taken earlier) never change.
+//
+// Thread safety
+//   Any number of threads may read (contains, iterate, seek, count) handles
+//   that share nodes, and different threads may mutate *different* handles
+//   concurrently even if they share nodes. A single handle must not be
+//   mutated while it is read or mutated by another thread.
+//
+// Iterators
+//   An Iterator holds a reference to the root of the version it came from,
+//   so it stays valid (and sees exactly that version) for as long as it
+//   lives, regardless of what happens to the BTree handle afterwards.
+//   key() views stay valid while the iterator (or the version) is alive.
+//
+// Fill invariants (verified by checkInvariants(), see docs/adr/0002-btree.md)
+//   - all leaves are at the same depth; every non-root node is non-empty;
+//   - a leaf's payload (keys + 2 or 4 byte offsets) is <= leafBytes unless
+//     the leaf holds a single key (a huge key may exceed the budget);
+//   - a branch has <= branchFanout children; a non-root branch has at least
+//     max(2, branchFanout/4) children;
+//   - a non-root leaf with payload < leafBytes/4 ("underfull") is tolerated
+//     only if merging it with each adjacent sibling would exceed leafBytes
+//     (this can only happen next to very large keys);
+//   - a root branch has at least 2 children (the tree shrinks in height).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace datalite::index {
+
+struct BTreeConfig {
+  // Byte budget of a leaf's key payload (keys + per-key offsets). Clamped to
+  // [32, 2^30]. Measured: 4096 is a good trade-off between point-lookup speed,
+  // in-place insert cost (memmove within a leaf) and per-leaf overhead.
+  uint32_t leafBytes = 4096;
+  // Maximum children per branch. Clamped to [3, 65536].
+  uint32_t branchFanout = 64;
+};
+
+namespace detail {
+struct Node;
+}
+
+class BTree {
+ public:
+  BTree();
+  explicit BTree(BTreeConfig config);
+  BTree(const BTree& other) noexcept;             // O(1), shares nodes
+  BTree(BTree&& other) noexcept;
+  BTree& operator=(const BTree& other) noexcept;  // O(1), shares nodes
+  BTree& operator=(BTree&& other) noexcept;
+  ~BTree();
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const BTreeConfig& config() const { return config_; }
+
+  bool contains(std::string_view key) const;
+  bool insert(std::string_view key);  // false if already present
+  bool erase(std::string_view key);   // false if absent
+
+  struct Edit {
+    std::string_view key;
+    bool insert;  // false = remove
+  };
+  // One-pass merge of many edits. `sortedEdits` must be sorted ascending by
+  // key with unique keys (checked by assert in debug builds). Inserting a
+  // present key or removing an absent one is a no-op. Returns the number of
+  // keys actually inserted + removed. Each touched leaf is rebuilt once.
+  size_t apply(std::span<const Edit> sortedEdits);
+
+  // Bulk build bottom-up from sorted, unique keys: leaves and branches are
+  // filled close to their budget, the trailing nodes of a level balanced.
+  static BTree buildSorted(std::span<const std::string_view> sortedKeys,
+                           BTreeConfig config = {});
+
+  class Iterator {
+   public:
+    Iterator() = default;
+    Iterator(const Iterator& other);
+    Iterator(Iterator&& other) noexcept;
+    Iterator& operator=(const Iterator& other);
+    Iterator& operator=(Iterator&& other) noexcept;
+    ~Iterator();
+
+    bool valid() const { return !stack_.empty(); }
+    std::string_view key() const;  // requires valid()
+    // Moving past either end makes the iterator invalid (and it stays so).
+    void next();
+    void prev();
+
+   private:
+    friend class BTree;
+    struct Frame {
+      const detail::Node* node;
+      uint32_t idx;
+    };
+    void descendFirst(const detail::Node* n);
+    void descendLast(const detail::Node* n);
+    const detail::Node* root_ = nullptr;  // owns one reference
+    std::vector<Frame> stack_;            // root .. leaf
+  };
+
+  Iterator begin() const;                         // smallest key
+  Iterator last() const;                          // greatest key
+  Iterator lowerBound(std::string_view key) const;  // first key >= key
+  Iterator upperBound(std::string_view key) const;  // first key > key
+  Iterator seekBefore(std::string_view key) const;  // last key < key
+
+  // Number of keys < key, and exact count of keys in [lo, hi) (0 if hi <= lo).
+  // O(depth * fanout) using the per-child subtree counts kept in branches.
+  size_t rank(std::string_view key) const;
+  size_t countRange(std::string_view lo, std::string_view hi) const;
+
+  // Statistics. memoryBytes = heap bytes of all reachable nodes (allocation
+  // sizes requested from operator new, excluding allocator overhead).
+  size_t nodeCount() const;
+  size_t memoryBytes() const;
+  size_t height() const;  // 0 = empty, 1 = a single leaf
+  // Heap bytes of the union of several versions, shared nodes counted once.
+  static size_t memoryBytes(std::span<const BTree* const> versions);
+
+  // Verifies ordering, separators, subtree counts, uniform depth, fill
+  // invariants and size(). Throws std::logic_error on violation.
+  void checkInvariants() const;
+
+  // Test hooks: process-wide number of nodes allocated so far, and the
+  // identity of the root node (to observe in-place mutation).
+  static uint64_t debugNodeAllocations();
+  const void* debugRootId() const { return root_; }
+
+ private:
+  detail::Node* root_ = nullptr;  // owns one reference; null when empty
+  size_t size_ = 0;
+  BTreeConfig config_;
+};
+
+}  // namespace datalite::index
