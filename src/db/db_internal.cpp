@@ -1,0 +1,161 @@
+#include "db/db_internal.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/encoding.h"
+#include "core/error.h"
+#include "db/show.h"
+
+namespace datalite::internal {
+
+namespace {
+
+[[noreturn]] void mismatch(const Attribute& attr, const Value& v, std::string_view expected) {
+  raise(ErrorCode::TypeMismatch, "Bad value " + show(v) + " for :" + std::string(attr.ident.str()) + ": expected " +
+                                     std::string(expected));
+}
+
+Value coerceToType(const Attribute& attr, ValueType type, const Value& v, bool inTuple) {
+  switch (type) {
+    case ValueType::Any:
+      if (v.isNil()) {
+        if (inTuple) return v;
+        raise(ErrorCode::InvalidInput, "Cannot store nil as a value of :" + std::string(attr.ident.str()));
+      }
+      if (!isEncodable(v)) mismatch(attr, v, "a scalar or a tuple");
+      return v;
+    case ValueType::String:
+      if (v.isString()) return v;
+      mismatch(attr, v, "a string");
+    case ValueType::Long:
+      if (v.kind() == Kind::Long) return v;
+      if (v.kind() == Kind::BigInt) return Value::integer(v.asLong());
+      if (v.kind() == Kind::Double && std::floor(v.asDouble()) == v.asDouble() && std::fabs(v.asDouble()) < 9.0e15)
+        return Value::integer(static_cast<int64_t>(v.asDouble()));
+      mismatch(attr, v, "a long");
+    case ValueType::Double:
+      if (v.kind() == Kind::Double) return v;
+      if (v.isInteger()) return Value::real(static_cast<double>(v.asLong()));
+      mismatch(attr, v, "a double");
+    case ValueType::Float:
+      if (v.isNumber()) return Value::real(static_cast<double>(static_cast<float>(v.toDouble())));
+      mismatch(attr, v, "a float");
+    case ValueType::BigInt:
+      if (v.isInteger()) return Value::bigint(v.asLong());
+      mismatch(attr, v, "a bigint");
+    case ValueType::Boolean:
+      if (v.kind() == Kind::Boolean) return v;
+      mismatch(attr, v, "a boolean");
+    case ValueType::Keyword:
+      if (v.isKeyword()) return v;
+      if (v.isString() && !v.asString().empty()) {
+        std::string_view s = v.asString();
+        if (s[0] == ':') s.remove_prefix(1);
+        if (!s.empty()) return Value::keyword(s);
+      }
+      mismatch(attr, v, "a keyword");
+    case ValueType::Symbol:
+      if (v.isSymbol()) return v;
+      if (v.isString() && !v.asString().empty()) return Value::symbol(v.asString());
+      mismatch(attr, v, "a symbol");
+    case ValueType::Uuid:
+      if (v.kind() == Kind::Uuid) return v;
+      if (v.isString()) {
+        Uuid16 u;
+        if (parseUuid(v.asString(), u)) return Value::uuid(u);
+      }
+      mismatch(attr, v, "a uuid");
+    case ValueType::Instant:
+      if (v.kind() == Kind::Instant) return v;
+      if (v.kind() == Kind::Long) return Value::instant(v.asLong());
+      mismatch(attr, v, "an instant");
+    case ValueType::Bytes:
+      if (v.kind() == Kind::Bytes) return v;
+      mismatch(attr, v, "bytes");
+    case ValueType::Ref:
+      if (v.isInteger() && v.asLong() > 0) return Value::integer(v.asLong());
+      mismatch(attr, v, "an entity id");
+    case ValueType::Tuple:
+      mismatch(attr, v, "a scalar tuple element");
+  }
+  mismatch(attr, v, "a storable value");
+}
+
+}  // namespace
+
+Value coerceValue(const Attribute& attr, const Value& v, const Schema& schema) {
+  if (v.isNil()) raise(ErrorCode::InvalidInput, "Cannot store nil as a value of :" + std::string(attr.ident.str()));
+  if (attr.type != ValueType::Tuple) return coerceToType(attr, attr.type, v, false);
+  if (!v.isSequential()) mismatch(attr, v, "a tuple (vector)");
+  const auto& items = v.items();
+  std::vector<Value> out;
+  out.reserve(items.size());
+  if (attr.isComposite()) {
+    if (items.size() != attr.tupleAttrs.size())
+      mismatch(attr, v, "a tuple of " + std::to_string(attr.tupleAttrs.size()) + " elements");
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Attribute& c = schema.get(attr.tupleAttrs[i]);
+      if (items[i].isNil()) out.push_back(items[i]);
+      else out.push_back(c.isRef() ? coerceToType(c, ValueType::Ref, items[i], true) : coerceValue(c, items[i], schema));
+    }
+  } else if (!attr.tupleTypes.empty()) {
+    if (items.size() != attr.tupleTypes.size())
+      mismatch(attr, v, "a tuple of " + std::to_string(attr.tupleTypes.size()) + " elements");
+    for (size_t i = 0; i < items.size(); ++i)
+      out.push_back(items[i].isNil() ? items[i] : coerceToType(attr, attr.tupleTypes[i], items[i], true));
+  } else {
+    for (const Value& x : items) out.push_back(x.isNil() ? x : coerceToType(attr, attr.tupleType, x, true));
+  }
+  constexpr size_t kMaxTupleElements = 8;  // Datomic's limit
+  if (out.size() < 2 || out.size() > kMaxTupleElements) mismatch(attr, v, "a tuple of 2 to 8 elements");
+  return Value::vector(std::move(out));
+}
+
+void EditBatch::push(int tree, bool insert, IndexOrder order, int64_t e, AttrId a, std::string_view venc,
+                     int64_t tx, int op) {
+  std::string& arena = arena_[tree];
+  size_t start = arena.size();
+  appendKey(order, e, a, venc, tx, arena);
+  if (op >= 0) arena.push_back(static_cast<char>(op));
+  pending_[tree].push_back(Pending{static_cast<uint32_t>(start), static_cast<uint32_t>(arena.size() - start), insert});
+}
+
+void EditBatch::add(int64_t e, AttrId a, std::string_view venc, int64_t tx, bool isRef) {
+  for (int i = 0; i < kIndexCount; ++i) {
+    IndexOrder order = static_cast<IndexOrder>(i);
+    if (order == IndexOrder::VAET && !isRef) continue;
+    push(i, true, order, e, a, venc, tx, -1);
+  }
+}
+
+void EditBatch::retract(int64_t e, AttrId a, std::string_view venc, int64_t assertedTx, int64_t tx, bool isRef,
+                        bool keepHistory) {
+  for (int i = 0; i < kIndexCount; ++i) {
+    IndexOrder order = static_cast<IndexOrder>(i);
+    if (order == IndexOrder::VAET && !isRef) continue;
+    push(i, false, order, e, a, venc, assertedTx, -1);
+    if (keepHistory) {
+      push(kIndexCount + i, true, order, e, a, venc, assertedTx, kOpAssert);
+      push(kIndexCount + i, true, order, e, a, venc, tx, kOpRetract);
+    }
+  }
+}
+
+void EditBatch::applyTo(index::BTree (&current)[kIndexCount], index::BTree (&temporal)[kIndexCount]) {
+  std::vector<index::BTree::Edit> edits;
+  for (int t = 0; t < 2 * kIndexCount; ++t) {
+    if (pending_[t].empty()) continue;
+    const std::string& arena = arena_[t];
+    edits.clear();
+    edits.reserve(pending_[t].size());
+    for (const Pending& p : pending_[t])
+      edits.push_back(index::BTree::Edit{std::string_view(arena).substr(p.offset, p.length), p.insert});
+    std::sort(edits.begin(), edits.end(),
+              [](const index::BTree::Edit& x, const index::BTree::Edit& y) { return x.key < y.key; });
+    index::BTree& tree = t < kIndexCount ? current[t] : temporal[t - kIndexCount];
+    tree.apply(std::span<const index::BTree::Edit>(edits));
+  }
+}
+
+}  // namespace datalite::internal
