@@ -12,8 +12,9 @@ namespace {
 
 const char kHex[] = "0123456789ABCDEF";
 
+// "uXXXX" (the caller writes the backslash).
 void appendU4(uint32_t cp, std::string& out) {
-  out += "\\u";
+  out.push_back('u');
   out.push_back(kHex[(cp >> 12) & 15]);
   out.push_back(kHex[(cp >> 8) & 15]);
   out.push_back(kHex[(cp >> 4) & 15]);
@@ -61,7 +62,10 @@ void appendString(std::string_view s, std::string& out) {
       case '\r': out += "\\r"; break;
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
-      default: appendU4(c >= 0x80 ? 0xFFFD : c, out); break;
+      default:
+        out.push_back('\\');
+        appendU4(c >= 0x80 ? 0xFFFD : c, out);
+        break;
     }
     run = ++p;
   }
