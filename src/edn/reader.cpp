@@ -81,6 +81,19 @@ bool validSymbol(std::string_view s) {
   return validNamePart(s.substr(0, slash)) && validNamePart(s.substr(slash + 1));
 }
 
+// compareValues(a, b) == 0, with shortcuts: values of different kinds are
+// never equal, and interned or inline values are equal iff identical.
+bool sameValue(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Kind::Nil: case Kind::Boolean: case Kind::Long: case Kind::BigInt: case Kind::Instant: case Kind::Char:
+    case Kind::Keyword: case Kind::Symbol:
+      return a.identical(b);
+    default:
+      return compareValues(a, b) == 0;
+  }
+}
+
 // Duplicate detection among xs[0], xs[stride], xs[2*stride], ...: pairwise for
 // small collections, else an open-addressing table keyed by hashValue.
 // Returns the index (into xs) of a duplicate, or npos.
@@ -90,7 +103,7 @@ size_t findDuplicate(const std::vector<Value>& xs, size_t stride) {
   if (n <= 12) {
     for (size_t i = 1; i < n; ++i)
       for (size_t j = 0; j < i; ++j)
-        if (compareValues(xs[i * stride], xs[j * stride]) == 0) return i * stride;
+        if (sameValue(xs[i * stride], xs[j * stride])) return i * stride;
     return std::string::npos;
   }
   size_t cap = 16;
@@ -107,7 +120,7 @@ size_t findDuplicate(const std::vector<Value>& xs, size_t stride) {
     size_t s = h & (cap - 1);
     while (slots[s]) {
       size_t j = slots[s] - 1;
-      if (hashes[j] == h && compareValues(xs[j * stride], v) == 0) return i * stride;
+      if (hashes[j] == h && sameValue(xs[j * stride], v)) return i * stride;
       s = (s + 1) & (cap - 1);
     }
     slots[s] = static_cast<uint32_t>(i + 1);
@@ -304,15 +317,18 @@ struct Reader::Impl {
 
   // Interning takes a global lock and a hash lookup; a small per-reader cache
   // makes repeated keywords (map keys) cheap.
-  Value interned(std::string_view name, Kind kind) {
+  // Only valid names enter the cache, so a hit needs no validation.
+  Value* cached(std::string_view name, Kind kind) {
     if (!internCache) internCache.reset(new Value[kCacheSize]);
     Value& e = internCache[(hashToken(name) + static_cast<uint32_t>(kind)) & (kCacheSize - 1)];
-    if (e.kind() == kind && std::string_view(e.interned().full) == name) return e;
+    if (e.kind() == kind && std::string_view(e.interned().full) == name) return &e;
+    return nullptr;
+  }
+  Value intern(std::string_view name, Kind kind) {
+    Value& e = internCache[(hashToken(name) + static_cast<uint32_t>(kind)) & (kCacheSize - 1)];
     e = kind == Kind::Keyword ? Value::keyword(name) : Value::symbol(name);
     return e;
   }
-  Value keyword(std::string_view name) { return interned(name, Kind::Keyword); }
-  Value symbol(std::string_view name) { return interned(name, Kind::Symbol); }
 
   Value readString() {
     const char* start = p++;
@@ -514,12 +530,13 @@ struct Reader::Impl {
     if (t == "nil") return Value::nil();
     if (t == "true") return Value::boolean(true);
     if (t == "false") return Value::boolean(false);
+    if (Value* hit = cached(t, Kind::Symbol)) return *hit;
     checkUtf8(t);
     if (!validSymbol(t)) {
       if (!(cls(c0) & kSymChar) || c0 == '#' || c0 == ':') fail(start, "unexpected character " + describeChar(start, end));
       fail(start, "invalid symbol " + excerpt(t));
     }
-    return symbol(t);
+    return intern(t, Kind::Symbol);
   }
 
   Value readKeyword() {
@@ -527,11 +544,12 @@ struct Reader::Impl {
     const char* q = tokenEnd(p);
     std::string_view t(p, static_cast<size_t>(q - p));
     p = q;
+    if (Value* hit = cached(t, Kind::Keyword)) return *hit;
     if (t.empty()) fail(start, "keyword without a name");
     if (t[0] == ':') fail(start, "auto-resolved keywords (::name) are not EDN: ::" + excerpt(t.substr(1)));
     checkUtf8(t);
     if (!validSymbol(t)) fail(start, "invalid keyword :" + excerpt(t));
-    return keyword(t);
+    return intern(t, Kind::Keyword);
   }
 
   // Reads the next complete top-level form. False at end of input.
