@@ -118,17 +118,16 @@ Db Db::init(std::vector<InitDatom> datoms, const Value& schemaMap, const DbOptio
     std::vector<std::string_view> keys;
     keys.reserve(spans[i].size());
     for (auto [off, len] : spans[i]) keys.push_back(std::string_view(arenas[i]).substr(off, len));
-    std::sort(keys.begin(), keys.end());
-    // The same (e, a, v) given twice is one datom (the first tx wins).
+    internal::sortKeys(keys);
+    // The same (e, a, v) given twice (with any tx) is one datom: the first
+    // tx wins. Keys of one (e, a, v) are adjacent in every order.
     IndexOrder order = static_cast<IndexOrder>(i);
     size_t out = 0;
+    std::string_view prevGroup;
     for (size_t k = 0; k < keys.size(); ++k) {
-      if (out > 0) {
-        size_t prevCut = splitKey(order, keys[out - 1], false).txOffset;
-        if (keys[k].size() >= prevCut && keys[k].substr(0, prevCut) == keys[out - 1].substr(0, prevCut) &&
-            splitKey(order, keys[k], false).txOffset == prevCut)
-          continue;
-      }
+      std::string_view group = keys[k].substr(0, splitKey(order, keys[k], false).txOffset);
+      if (out > 0 && group == prevGroup) continue;
+      prevGroup = group;
       keys[out++] = keys[k];
     }
     keys.resize(out);

@@ -142,18 +142,66 @@ void EditBatch::retract(int64_t e, AttrId a, std::string_view venc, int64_t asse
   }
 }
 
+namespace {
+
+// Big-endian first 8 bytes of a key: most comparisons of encoded keys are
+// decided there, so sorting compares integers first and bytes only on ties.
+uint64_t keyPrefix(std::string_view k) {
+  uint64_t p = 0;
+  size_t n = std::min<size_t>(8, k.size());
+  for (size_t i = 0; i < n; ++i) p |= static_cast<uint64_t>(static_cast<unsigned char>(k[i])) << (56 - 8 * i);
+  return p;
+}
+
+struct SortItem {
+  uint64_t prefix;
+  uint32_t index;
+};
+
+}  // namespace
+
+void sortKeys(std::vector<std::string_view>& keys) {
+  if (std::is_sorted(keys.begin(), keys.end())) return;
+  std::vector<SortItem> items(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) items[i] = SortItem{keyPrefix(keys[i]), static_cast<uint32_t>(i)};
+  std::sort(items.begin(), items.end(), [&](const SortItem& x, const SortItem& y) {
+    if (x.prefix != y.prefix) return x.prefix < y.prefix;
+    std::string_view a = keys[x.index], b = keys[y.index];
+    size_t skip = std::min<size_t>(8, std::min(a.size(), b.size()));
+    return a.substr(skip) < b.substr(skip) || (a.substr(skip) == b.substr(skip) && a.size() < b.size());
+  });
+  std::vector<std::string_view> sorted(keys.size());
+  for (size_t i = 0; i < items.size(); ++i) sorted[i] = keys[items[i].index];
+  keys.swap(sorted);
+}
+
 void EditBatch::applyTo(index::BTree (&current)[kIndexCount], index::BTree (&temporal)[kIndexCount]) {
+  std::vector<std::string_view> keys;
   std::vector<index::BTree::Edit> edits;
   for (int t = 0; t < 2 * kIndexCount; ++t) {
     if (pending_[t].empty()) continue;
     const std::string& arena = arena_[t];
-    edits.clear();
-    edits.reserve(pending_[t].size());
-    for (const Pending& p : pending_[t])
-      edits.push_back(index::BTree::Edit{std::string_view(arena).substr(p.offset, p.length), p.insert});
-    std::sort(edits.begin(), edits.end(),
-              [](const index::BTree::Edit& x, const index::BTree::Edit& y) { return x.key < y.key; });
     index::BTree& tree = t < kIndexCount ? current[t] : temporal[t - kIndexCount];
+    keys.clear();
+    bool allInserts = true;
+    for (const Pending& p : pending_[t]) {
+      keys.push_back(std::string_view(arena).substr(p.offset, p.length));
+      allInserts = allInserts && p.insert;
+    }
+    sortKeys(keys);
+    edits.clear();
+    edits.reserve(keys.size());
+    if (allInserts) {
+      for (std::string_view k : keys) edits.push_back(index::BTree::Edit{k, true});
+    } else {
+      // Recover each key's flag: removals are rare, look them up by key.
+      std::vector<std::string_view> removals;
+      for (const Pending& p : pending_[t])
+        if (!p.insert) removals.push_back(std::string_view(arena).substr(p.offset, p.length));
+      std::sort(removals.begin(), removals.end());
+      for (std::string_view k : keys)
+        edits.push_back(index::BTree::Edit{k, !std::binary_search(removals.begin(), removals.end(), k)});
+    }
     tree.apply(std::span<const index::BTree::Edit>(edits));
   }
 }

@@ -16,6 +16,10 @@ namespace datalite::internal {
 // string -> uuid, ...). Throws type-mismatch naming the attribute.
 Value coerceValue(const Attribute& attr, const Value& v, const Schema& schema);
 
+// Sorts encoded keys (byte order) quickly: integer compare of 8-byte
+// prefixes first.
+void sortKeys(std::vector<std::string_view>& keys);
+
 // Collects the key edits of one transaction for all eight trees and merges
 // them in one sorted pass per tree.
 class EditBatch {
