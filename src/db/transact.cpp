@@ -992,11 +992,26 @@ class TxProcessor {
     bool incompatible = (old.type != ValueType::Any && old.type != def.type) ||
                         (def.unique != Uniqueness::None && old.unique == Uniqueness::None) ||
                         old.tupleAttrs != def.tupleAttrs || (old.many && !def.many);
-    if (!incompatible) return;
     keyBuf_.clear();
     encodeUnsigned(old.id, keyBuf_);
-    auto it = before_.currentTree(IndexOrder::AEVT).lowerBound(keyBuf_);
-    bool hasData = it.valid() && it.key().substr(0, keyBuf_.size()) == keyBuf_;
+    const std::string prefix = keyBuf_;
+    auto it = before_.currentTree(IndexOrder::AEVT).lowerBound(prefix);
+    bool hasData = it.valid() && it.key().substr(0, prefix.size()) == prefix;
+    // An untyped attribute may get a type only if its values already have it
+    // (refs would also need VAET entries, so they never qualify).
+    if (!incompatible && hasData && old.type == ValueType::Any && def.type != ValueType::Any) {
+      if (def.isRef()) incompatible = true;
+      for (; !incompatible && it.valid() && it.key().substr(0, prefix.size()) == prefix; it.next()) {
+        std::string_view venc = splitKey(IndexOrder::AEVT, it.key(), false).value;
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(venc.data());
+        try {
+          incompatible = encodeValue(coerceScalar(def, decodeValue(p, p + venc.size()))) != venc;
+        } catch (const DataliteError&) {
+          incompatible = true;
+        }
+      }
+    }
+    if (!incompatible) return;
     if (hasData)
       raise(ErrorCode::SchemaViolation, "Cannot change the type, uniqueness, cardinality or tuple components of :" +
                                             std::string(old.ident.str()) + " while it has datoms");
