@@ -309,10 +309,19 @@ struct Reader::Impl {
     return Value::tagged(tag, std::move(v));
   }
 
+  // Cache slot hash: collisions only cost a cache miss.
   static uint32_t hashToken(std::string_view s) {
-    uint32_t h = 2166136261u;
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    return h;
+    uint64_t h = s.size() * 0x9E3779B97F4A7C15ULL;
+    if (s.size() >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, s.data(), 8);
+      std::memcpy(&b, s.data() + s.size() - 8, 8);
+      h ^= a * 0xBF58476D1CE4E5B9ULL;
+      h ^= (b ^ (h >> 29)) * 0x94D049BB133111EBULL;
+    } else {
+      for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
+    }
+    return static_cast<uint32_t>(h ^ (h >> 32));
   }
 
   // Interning takes a global lock and a hash lookup; a small per-reader cache
