@@ -197,20 +197,36 @@ Db Db::sinceInstant(int64_t ms) const { return since(txAtOrBefore(currentView(),
 // ------------------------------------------------------------------ cursor
 
 Db::Cursor::Cursor(const Db& db, IndexOrder order, std::string_view start, std::string prefix)
-    : db_(db), order_(order), prefix_(std::move(prefix)) {
+    : db_(&db), order_(order), prefix_(std::move(prefix)) {
   cur_ = db.currentTree(order).lowerBound(start);
   merge_ = db.view_ == DbView::History || db.view_ == DbView::AsOf;
   if (merge_) tmp_ = db.temporalTree(order).lowerBound(start);
   advance();
 }
 
-void Db::Cursor::next() { advance(); }
+const Datom& Db::Cursor::datom() {
+  if (!decoded_) {
+    datom_ = decodeDatom(order_, key_, temporal_);
+    if (db_->view_ == DbView::AsOf) datom_.added = true;
+    decoded_ = true;
+  }
+  return datom_;
+}
+
+void Db::Cursor::emit(std::string_view key, bool temporal) {
+  key_ = key;
+  temporal_ = temporal;
+  parts_ = splitKey(order_, key, temporal);
+  if (db_->view_ == DbView::AsOf) parts_.added = true;
+  decoded_ = false;
+  valid_ = true;
+}
 
 // Takes the next key in merged (current + temporal) order; false at the end.
-bool Db::Cursor::pickNext(std::string& key, bool& temporal) {
+bool Db::Cursor::pickNext(std::string_view& key, bool& temporal) {
   if (hasPending_) {
     hasPending_ = false;
-    key.swap(pendingKey_);
+    key = pendingKey_;
     temporal = pendingTemporal_;
     return true;
   }
@@ -218,11 +234,11 @@ bool Db::Cursor::pickNext(std::string& key, bool& temporal) {
   bool hasTmp = merge_ && tmp_.valid() && (prefix_.empty() || hasPrefix(tmp_.key(), prefix_));
   if (!hasCur && !hasTmp) return false;
   if (hasCur && (!hasTmp || compareCurrentToTemporal(cur_.key(), tmp_.key()) < 0)) {
-    key.assign(cur_.key());
+    key = cur_.key();
     temporal = false;
     cur_.next();
   } else {
-    key.assign(tmp_.key());
+    key = tmp_.key();
     temporal = true;
     tmp_.next();
   }
@@ -230,68 +246,57 @@ bool Db::Cursor::pickNext(std::string& key, bool& temporal) {
 }
 
 void Db::Cursor::advance() {
-  std::string key;
+  valid_ = false;
+  std::string_view key;
   bool temporal = false;
-  switch (db_.view_) {
+  switch (db_->view_) {
     case DbView::Current:
       if (cur_.valid() && (prefix_.empty() || hasPrefix(cur_.key(), prefix_))) {
-        datom_ = decodeDatom(order_, cur_.key(), false);
+        emit(cur_.key(), false);
         cur_.next();
-        valid_ = true;
-      } else {
-        valid_ = false;
       }
       return;
     case DbView::Since:
       while (cur_.valid() && (prefix_.empty() || hasPrefix(cur_.key(), prefix_))) {
-        KeyParts k = splitKey(order_, cur_.key(), false);
-        if (k.tx > db_.viewTx_) {
-          datom_ = decodeDatom(order_, cur_.key(), false);
-          cur_.next();
-          valid_ = true;
+        std::string_view k = cur_.key();
+        cur_.next();
+        KeyParts parts = splitKey(order_, k, false);
+        if (parts.tx > db_->viewTx_) {
+          emit(k, false);
           return;
         }
-        cur_.next();
       }
-      valid_ = false;
       return;
     case DbView::History:
-      valid_ = pickNext(key, temporal);
-      if (valid_) datom_ = decodeDatom(order_, key, temporal);
+      if (pickNext(key, temporal)) emit(key, temporal);
       return;
     case DbView::AsOf: {
       // Records of one (e, a, v) are adjacent, ordered by tx then op: the last
       // one at or before the view's tx decides whether the datom is visible.
-      std::string group, lastKey;
+      std::string_view group, lastKey;
       bool lastTemporal = false, haveLast = false;
-      auto settle = [&]() {
-        if (!haveLast) return false;
-        if (lastTemporal && !splitKey(order_, lastKey, true).added) return false;
-        datom_ = decodeDatom(order_, lastKey, lastTemporal);
-        datom_.added = true;
-        return true;
-      };
+      auto visible = [&]() { return haveLast && (!lastTemporal || splitKey(order_, lastKey, true).added); };
       while (pickNext(key, temporal)) {
         KeyParts k = splitKey(order_, key, temporal);
-        std::string_view g = std::string_view(key).substr(0, k.txOffset);
+        std::string_view g = key.substr(0, k.txOffset);
         if (!group.empty() && g != group) {
-          if (settle()) {
-            pendingKey_.swap(key);  // the next group starts here
+          if (visible()) {
+            pendingKey_ = key;  // the next group starts here
             pendingTemporal_ = temporal;
             hasPending_ = true;
-            valid_ = true;
+            emit(lastKey, lastTemporal);
             return;
           }
           haveLast = false;
         }
-        group.assign(g);
-        if (k.tx <= db_.viewTx_) {
+        group = g;
+        if (k.tx <= db_->viewTx_) {
           lastKey = key;
           lastTemporal = temporal;
           haveLast = true;
         }
       }
-      valid_ = settle();
+      if (visible()) emit(lastKey, lastTemporal);
       return;
     }
   }
@@ -386,6 +391,11 @@ Db::Cursor Db::seek(IndexOrder order, std::span<const Value> components) const {
   return Cursor(*this, order, prefix, "");
 }
 
+Db::Cursor Db::scan(IndexOrder order, std::string prefix) const {
+  std::string start = prefix;
+  return Cursor(*this, order, start, std::move(prefix));
+}
+
 std::vector<Datom> Db::indexRange(Keyword attrName, const Value& start, const Value& end) const {
   std::vector<Datom> out;
   const Attribute* attr = attribute(attrName);
@@ -396,11 +406,7 @@ std::vector<Datom> Db::indexRange(Keyword attrName, const Value& start, const Va
   if (!start.isNil()) encodeValue(coerceForAttribute(*attr, start), from);
   if (!end.isNil()) encodeValue(coerceForAttribute(*attr, end), endEnc);
   for (Cursor c(*this, IndexOrder::AVET, from, prefix); c.valid(); c.next()) {
-    if (!end.isNil()) {
-      std::string v;
-      encodeValue(c.datom().v, v);
-      if (v > endEnc) break;
-    }
+    if (!end.isNil() && c.parts().value > endEnc) break;
     out.push_back(c.datom());
   }
   return out;

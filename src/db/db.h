@@ -87,6 +87,9 @@ class Db {
   // Datoms of `order` from the first key >= components to the end of the index.
   class Cursor;
   Cursor seek(IndexOrder order, std::span<const Value> components = {}) const;
+  // All datoms of `order` whose key starts with the raw encoded `prefix`
+  // (see datom.h for the key layout); for the query engine.
+  Cursor scan(IndexOrder order, std::string prefix) const;
   // Datoms (AVET) of `attr` with start <= v <= end; nil bounds are open.
   std::vector<Datom> indexRange(Keyword attr, const Value& start, const Value& end) const;
   // Entity id of an id, lookup ref [attr value] or ident keyword; 0 if none.
@@ -140,28 +143,40 @@ struct TxReport {
 };
 
 // Iterates the datoms of one index in key order, honoring the db's view.
+// The Db it came from must outlive the cursor (keys are views into its
+// immutable tree nodes).
 class Db::Cursor {
  public:
   bool valid() const { return valid_; }
-  const Datom& datom() const { return datom_; }
-  void next();
+  // The current key, its components (value still encoded) and whether it
+  // comes from the temporal trees. Valid until next().
+  std::string_view key() const { return key_; }
+  const KeyParts& parts() const { return parts_; }
+  // The decoded datom (decoded on first call).
+  const Datom& datom();
+  void next() { advance(); }
 
  private:
   friend class Db;
   // Starts at the first key >= start; stops before keys without `prefix`.
   Cursor(const Db& db, IndexOrder order, std::string_view start, std::string prefix);
   void advance();
-  bool pickNext(std::string& key, bool& temporal);
+  bool pickNext(std::string_view& key, bool& temporal);
+  void emit(std::string_view key, bool temporal);
 
-  Db db_;
+  const Db* db_;
   IndexOrder order_;
   std::string prefix_;
   index::BTree::Iterator cur_, tmp_;
   bool merge_ = false;
-  std::string pendingKey_;  // as-of views read one key ahead
+  std::string_view pendingKey_;  // as-of views read one key ahead
   bool pendingTemporal_ = false;
   bool hasPending_ = false;
+  std::string_view key_;
+  bool temporal_ = false;
+  KeyParts parts_;
   Datom datom_;
+  bool decoded_ = false;
   bool valid_ = false;
 };
 
