@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/encoding.h"
 #include "core/error.h"
 #include "db/show.h"
 #include "pull/pattern_impl.h"
@@ -66,9 +67,16 @@ class Puller {
     const Resolved& r = resolve(node);
     std::vector<Datom> datoms;
     if (node.needsForward || any) {
-      Value comps[] = {Value::integer(eid)};
-      datoms = db_.datoms(IndexOrder::EAVT, comps);
-      if (any && !datoms.empty()) *any = true;
+      // One EAVT [e] prefix scan; only datoms of attributes the node reads are decoded.
+      std::string prefix;
+      encodeUnsigned(static_cast<uint64_t>(eid), prefix);
+      datoms.reserve(16);
+      for (Db::Cursor c = db_.scan(IndexOrder::EAVT, std::move(prefix)); c.valid(); c.next()) {
+        if (any) *any = true;
+        if (!node.wildcard && !std::binary_search(r.explicitForward.begin(), r.explicitForward.end(), c.parts().a))
+          continue;
+        datoms.push_back(c.datom());
+      }
     }
     std::vector<Value> kv;
     kv.reserve(2 * (node.specs.size() + (node.wildcard ? 8 : 0)));
@@ -151,17 +159,22 @@ class Puller {
       raise(ErrorCode::InvalidInput,
             "pull: reverse attribute " + show(s.key) + " needs a ref attribute, :" + std::string(a.ident.str()) +
                 " is not one");
-    Value comps[] = {Value::integer(eid), Value::keyword(a.ident)};
-    std::vector<Datom> ds = db_.datoms(IndexOrder::VAET, comps);
-    if (ds.empty()) return Value();
-    if (any) *any = true;
+    // One VAET [v a] prefix scan; the referencing entity comes from the key, nothing is decoded.
+    std::string prefix;
+    encodeUnsigned(static_cast<uint64_t>(eid), prefix);
+    encodeUnsigned(a.id, prefix);
+    std::vector<int64_t> es;
     // A component has one owner: the reverse of a component attribute is single-valued.
-    if (a.component) return target(s, false, ds.front().e);
-    size_t n = s.unlimited ? ds.size() : std::min<size_t>(ds.size(), s.limit);
+    size_t n = a.component ? 1 : s.unlimited ? SIZE_MAX : s.limit;
+    for (Db::Cursor c = db_.scan(IndexOrder::VAET, std::move(prefix)); c.valid() && es.size() < n; c.next())
+      es.push_back(c.parts().e);
+    if (es.empty()) return Value();
+    if (any) *any = true;
+    if (a.component) return target(s, false, es.front());
     std::vector<Value> out;
-    out.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      Value v = target(s, false, ds[i].e);
+    out.reserve(es.size());
+    for (int64_t e : es) {
+      Value v = target(s, false, e);
       if (!v.isNil()) out.push_back(std::move(v));
     }
     if (out.empty()) return Value();
