@@ -1,0 +1,1528 @@
+// Query execution over relations.
+//
+// A Frame holds relations over disjoint variable sets (their cross product
+// is the current set of bindings). Clauses run one at a time; at each step
+// the planner picks the ready clause with the lowest estimated output, so
+// the written order does not matter. Patterns pick the index whose bound
+// prefix scans least and join either by index lookups per distinct binding
+// or by a scan and a hash join, whichever is estimated cheaper. Rules are
+// evaluated as a fixpoint over tables keyed by (rule, bound arguments): the
+// bound arguments of calls seed the tables, so required bindings and
+// recursion work without evaluating a rule over the whole database.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/encoding.h"
+#include "core/error.h"
+#include "db/show.h"
+#include "edn/edn.h"
+#include "pull/pull.h"
+#include "query/aggregates.h"
+#include "query/builtins.h"
+#include "query/parser.h"
+#include "query/query.h"
+
+namespace datalite::query {
+
+namespace {
+
+// ------------------------------------------------------------------ relations
+
+struct Rel {
+  std::vector<VarId> vars;
+  std::vector<Value> cells;  // row-major
+  size_t nrows = 0;
+  size_t width() const { return vars.size(); }
+  const Value* row(size_t i) const { return cells.data() + i * vars.size(); }
+  int col(VarId v) const {
+    for (size_t i = 0; i < vars.size(); ++i)
+      if (vars[i] == v) return static_cast<int>(i);
+    return -1;
+  }
+  void addRow(const Value* values) {
+    cells.insert(cells.end(), values, values + vars.size());
+    ++nrows;
+  }
+};
+
+Rel unitRel() {
+  Rel r;
+  r.nrows = 1;
+  return r;
+}
+
+struct RowHash {
+  size_t operator()(const std::vector<Value>& r) const {
+    size_t h = 0x12345;
+    for (const Value& v : r) h = h * 1000003 ^ hashValue(v);
+    return h;
+  }
+};
+struct RowEq {
+  bool operator()(const std::vector<Value>& a, const std::vector<Value>& b) const {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!(a[i].kind() == b[i].kind() && compareValues(a[i], b[i]) == 0)) return false;
+    return true;
+  }
+};
+using RowSet = std::unordered_set<std::vector<Value>, RowHash, RowEq>;
+
+size_t hashCols(const Value* row, const std::vector<int>& cols) {
+  size_t h = 0x9e37;
+  for (int c : cols) h = h * 1000003 ^ hashValue(row[c]);
+  return h;
+}
+
+bool equalCols(const Value* a, const std::vector<int>& ac, const Value* b, const std::vector<int>& bc) {
+  for (size_t i = 0; i < ac.size(); ++i)
+    if (!(a[ac[i]].kind() == b[bc[i]].kind() && compareValues(a[ac[i]], b[bc[i]]) == 0)) return false;
+  return true;
+}
+
+// Natural join on shared variables (cross product when none are shared).
+Rel joinRels(const Rel& a, const Rel& b) {
+  std::vector<int> ac, bc;
+  for (size_t i = 0; i < b.vars.size(); ++i) {
+    int c = a.col(b.vars[i]);
+    if (c >= 0) {
+      ac.push_back(c);
+      bc.push_back(static_cast<int>(i));
+    }
+  }
+  Rel out;
+  out.vars = a.vars;
+  std::vector<int> bExtra;
+  for (size_t i = 0; i < b.vars.size(); ++i)
+    if (a.col(b.vars[i]) < 0) {
+      out.vars.push_back(b.vars[i]);
+      bExtra.push_back(static_cast<int>(i));
+    }
+  std::vector<Value> rowBuf(out.vars.size());
+  auto emit = [&](const Value* ra, const Value* rb) {
+    for (size_t i = 0; i < a.vars.size(); ++i) rowBuf[i] = ra[i];
+    for (size_t i = 0; i < bExtra.size(); ++i) rowBuf[a.vars.size() + i] = rb[bExtra[i]];
+    out.addRow(rowBuf.data());
+  };
+  if (ac.empty()) {
+    for (size_t i = 0; i < a.nrows; ++i)
+      for (size_t j = 0; j < b.nrows; ++j) emit(a.row(i), b.row(j));
+    return out;
+  }
+  // Hash the smaller side.
+  bool buildA = a.nrows < b.nrows;
+  const Rel& build = buildA ? a : b;
+  const Rel& probe = buildA ? b : a;
+  const std::vector<int>& buildCols = buildA ? ac : bc;
+  const std::vector<int>& probeCols = buildA ? bc : ac;
+  std::unordered_multimap<size_t, uint32_t> table;
+  table.reserve(build.nrows);
+  for (size_t i = 0; i < build.nrows; ++i) table.emplace(hashCols(build.row(i), buildCols), static_cast<uint32_t>(i));
+  for (size_t j = 0; j < probe.nrows; ++j) {
+    const Value* pr = probe.row(j);
+    auto range = table.equal_range(hashCols(pr, probeCols));
+    for (auto it = range.first; it != range.second; ++it) {
+      const Value* br = build.row(it->second);
+      if (!equalCols(br, buildCols, pr, probeCols)) continue;
+      if (buildA) emit(br, pr);
+      else emit(pr, br);
+    }
+  }
+  return out;
+}
+
+// Distinct rows of `r` over `vars` (all must be columns of r).
+Rel projectDistinct(const Rel& r, const std::vector<VarId>& vars) {
+  Rel out;
+  out.vars = vars;
+  std::vector<int> cols;
+  for (VarId v : vars) cols.push_back(r.col(v));
+  RowSet seen;
+  std::vector<Value> key(vars.size());
+  for (size_t i = 0; i < r.nrows; ++i) {
+    const Value* row = r.row(i);
+    for (size_t k = 0; k < cols.size(); ++k) key[k] = row[cols[k]];
+    if (seen.insert(key).second) out.addRow(key.data());
+  }
+  if (vars.empty()) out.nrows = r.nrows ? 1 : 0;
+  return out;
+}
+
+// ------------------------------------------------------------------ sources
+
+struct Source {
+  bool isDb = false;
+  const Db* db = nullptr;
+  std::vector<std::vector<Value>> tuples;  // a collection source
+};
+
+std::string varName(const std::vector<std::string>& names, VarId v) {
+  return v >= 0 && static_cast<size_t>(v) < names.size() ? names[static_cast<size_t>(v)] : "_";
+}
+
+// A pattern position resolved for a scan: fixed to one value, or free.
+struct Fixed {
+  bool e = false, a = false, v = false, tx = false, added = false;
+  int64_t eVal = 0;
+  AttrId aVal = 0;
+  std::string vEnc;
+  int64_t txVal = 0;
+  bool addedVal = true;
+};
+
+uint64_t countPrefix(const index::BTree& tree, const std::string& prefix) {
+  if (prefix.empty()) return tree.size();
+  std::string hi = prefix;
+  // The smallest key greater than every key with this prefix.
+  while (!hi.empty() && static_cast<unsigned char>(hi.back()) == 0xFF) hi.pop_back();
+  if (hi.empty()) return tree.size() - tree.rank(prefix);
+  hi.back() = static_cast<char>(static_cast<unsigned char>(hi.back()) + 1);
+  return tree.countRange(prefix, hi);
+}
+
+// ------------------------------------------------------------------ executor
+
+struct Frame {
+  std::vector<Rel> rels;
+  const std::vector<std::string>* names = nullptr;
+  bool isEmpty() const {
+    for (const Rel& r : rels)
+      if (r.nrows == 0) return true;
+    return false;
+  }
+  int relOf(VarId v) const {
+    for (size_t i = 0; i < rels.size(); ++i)
+      if (rels[i].col(v) >= 0) return static_cast<int>(i);
+    return -1;
+  }
+  bool bound(VarId v) const { return relOf(v) >= 0; }
+  size_t totalRows() const {
+    size_t n = 1;
+    for (const Rel& r : rels) n = std::max<size_t>(n, r.nrows);
+    return n;
+  }
+};
+
+class Executor {
+ public:
+  Executor(const QueryOptions& options, Value* explainOut) : options_(options), explain_(explainOut) {}
+
+  void addSource(const std::string& name, const QueryArg& arg) {
+    Source s;
+    if (arg.isDb) {
+      s.isDb = true;
+      dbs_.push_back(std::make_unique<Db>(arg.db));
+      s.db = dbs_.back().get();
+    } else {
+      if (!arg.value.isCollection())
+        raise(ErrorCode::InvalidInput, "Source " + name + " must be a database or a collection of tuples, got " +
+                                           show(arg.value));
+      for (const Value& t : arg.value.items()) {
+        if (!t.isSequential())
+          raise(ErrorCode::InvalidInput, "Collection source " + name + " must hold tuples, got " + show(t));
+        s.tuples.push_back(t.items());
+      }
+    }
+    sources_[name] = std::move(s);
+  }
+
+  void setRules(RuleSet rules) { rules_ = std::move(rules); }
+
+  // Runs clauses in the frame until all are applied or the frame is empty.
+  void run(Frame& f, const Clauses& clauses) {
+    std::vector<const Clause*> remaining;
+    for (const Clause& c : clauses) remaining.push_back(&c);
+    while (!remaining.empty()) {
+      if (f.isEmpty()) {
+        // Nothing can match any more; still validate readiness cheaply.
+        logStep("short-circuit", Value(), 0);
+        return;
+      }
+      size_t best = SIZE_MAX;
+      double bestCost = 0;
+      for (size_t i = 0; i < remaining.size(); ++i) {
+        double cost;
+        if (!ready(f, *remaining[i], remaining, cost)) continue;
+        if (best == SIZE_MAX || cost < bestCost) {
+          best = i;
+          bestCost = cost;
+        }
+      }
+      if (best == SIZE_MAX) insufficientBindings(f, *remaining.front());
+      const Clause& c = *remaining[best];
+      remaining.erase(remaining.begin() + static_cast<long>(best));
+      apply(f, c);
+      checkLimits(f);
+    }
+  }
+
+  // Collapses the relations holding `vars` into one (joining them) and
+  // returns its index; -1 when vars is empty.
+  int merge(Frame& f, const std::vector<VarId>& vars) {
+    std::vector<int> idx;
+    for (VarId v : vars) {
+      int r = f.relOf(v);
+      if (r >= 0 && std::find(idx.begin(), idx.end(), r) == idx.end()) idx.push_back(r);
+    }
+    if (idx.empty()) return -1;
+    std::sort(idx.begin(), idx.end());
+    Rel acc = std::move(f.rels[static_cast<size_t>(idx[0])]);
+    for (size_t k = 1; k < idx.size(); ++k) acc = joinRels(acc, f.rels[static_cast<size_t>(idx[k])]);
+    for (size_t k = idx.size(); k-- > 1;) f.rels.erase(f.rels.begin() + idx[k]);
+    f.rels[static_cast<size_t>(idx[0])] = std::move(acc);
+    return idx[0];
+  }
+
+  // Adds `r` to the frame, joining with relations that share variables.
+  void addRel(Frame& f, Rel r) {
+    std::vector<size_t> shared;
+    for (size_t i = 0; i < f.rels.size(); ++i) {
+      for (VarId v : r.vars)
+        if (f.rels[i].col(v) >= 0) {
+          shared.push_back(i);
+          break;
+        }
+    }
+    for (size_t k = shared.size(); k-- > 0;) {
+      r = joinRels(f.rels[shared[k]], r);
+      f.rels.erase(f.rels.begin() + static_cast<long>(shared[k]));
+    }
+    f.rels.push_back(std::move(r));
+  }
+
+  // The frame's rows over `vars` (joined), distinct.
+  Rel project(Frame& f, const std::vector<VarId>& vars) {
+    Rel all = unitRel();
+    std::vector<int> idx;
+    for (VarId v : vars) {
+      int r = f.relOf(v);
+      if (r < 0) raise(ErrorCode::InvalidInput, "Variable " + varName(*f.names, v) + " is not bound");
+      if (std::find(idx.begin(), idx.end(), r) == idx.end()) idx.push_back(r);
+    }
+    for (int i : idx) all = joinRels(all, f.rels[static_cast<size_t>(i)]);
+    if (f.isEmpty()) all.nrows = 0, all.cells.clear();
+    return projectDistinct(all, vars);
+  }
+
+  Value explainValue() const { return Value::vector(steps_); }
+
+  const HostAggregate* hostAggregate(const std::string& name) const {
+    if (!options_.aggregates) return nullptr;
+    auto it = options_.aggregates->find(name);
+    return it == options_.aggregates->end() ? nullptr : &it->second;
+  }
+
+  const Source& source(const std::string& name) {
+    auto it = sources_.find(name);
+    if (it == sources_.end()) raise(ErrorCode::InvalidInput, "Unknown data source " + name);
+    return it->second;
+  }
+
+  const std::vector<VarId> clauseVars(const Clause& c) const {
+    std::vector<VarId> vs;
+    for (const Term& t : c.terms)
+      if (t.isVar()) vs.push_back(t.var);
+    return vs;
+  }
+
+ private:
+  // ---------------------------------------------------------------- planning
+  bool ready(const Frame& f, const Clause& c, const std::vector<const Clause*>& remaining, double& cost) {
+    switch (c.kind) {
+      case Clause::Kind::Pattern:
+        cost = estimatePattern(f, c);
+        return true;
+      case Clause::Kind::Predicate:
+      case Clause::Kind::Function:
+        for (const Term& t : c.terms)
+          if (t.isVar() && !f.bound(t.var)) return false;
+        cost = c.kind == Clause::Kind::Predicate ? 0 : 1;
+        return true;
+      case Clause::Kind::RuleCall: {
+        const Rule* r = firstRule(c.name);
+        if (!r) {
+          cost = 0;  // reported when applied
+          return true;
+        }
+        bool anyBound = false;
+        for (size_t i = 0; i < c.terms.size(); ++i) {
+          bool b = c.terms[i].isConst() || (c.terms[i].isVar() && f.bound(c.terms[i].var));
+          if (i < r->required.size() && !b) return false;
+          anyBound = anyBound || b;
+        }
+        cost = anyBound ? static_cast<double>(f.totalRows()) * 10 : 1e7;
+        return true;
+      }
+      case Clause::Kind::Not: {
+        // Variables of a plain 'not' that other clauses can still bind must
+        // be bound first; the rest are local to the 'not'.
+        for (VarId v : c.joinVars) {
+          if (f.bound(v)) continue;
+          if (c.explicitJoin || bindableElsewhere(v, c, remaining)) return false;
+        }
+        cost = 0.5;
+        return true;
+      }
+      case Clause::Kind::Or: {
+        for (VarId v : c.requiredVars)
+          if (!f.bound(v)) return false;
+        bool allBound = true;
+        for (VarId v : c.joinVars) allBound = allBound && f.bound(v);
+        cost = allBound ? static_cast<double>(f.totalRows()) : 1e6;
+        return true;
+      }
+      case Clause::Kind::And:
+        cost = 1e6;
+        return true;
+    }
+    return false;
+  }
+
+  bool bindableElsewhere(VarId v, const Clause& self, const std::vector<const Clause*>& remaining) {
+    for (const Clause* c : remaining) {
+      if (c == &self) continue;
+      if (c->kind == Clause::Kind::Pattern || c->kind == Clause::Kind::RuleCall) {
+        for (const Term& t : c->terms)
+          if (t.isVar() && t.var == v) return true;
+      } else if (c->kind == Clause::Kind::Function) {
+        for (VarId b : c->binding.vars)
+          if (b == v) return true;
+      } else if (c->kind == Clause::Kind::Or) {
+        for (VarId b : c->joinVars)
+          if (b == v) return true;
+      }
+    }
+    return false;
+  }
+
+  [[noreturn]] void insufficientBindings(const Frame& f, const Clause& c) {
+    std::string unbound;
+    auto add = [&](VarId v) {
+      if (!f.bound(v)) unbound += (unbound.empty() ? "" : " ") + varName(*f.names, v);
+    };
+    for (const Term& t : c.terms)
+      if (t.isVar()) add(t.var);
+    for (VarId v : c.joinVars) add(v);
+    raise(ErrorCode::InvalidInput, "Insufficient bindings: " + unbound + " not bound in " + show(c.form));
+  }
+
+  double estimatePattern(const Frame& f, const Clause& c) {
+    const Source& src = source(c.source);
+    if (!src.isDb) return static_cast<double>(src.tuples.size()) + 1;
+    const Db& db = *src.db;
+    Fixed fx;
+    if (!resolveConstants(db, c, fx)) return 0;  // matches nothing: cheapest
+    std::string prefix;
+    IndexOrder order = chooseIndex(db, fx, prefix);
+    double scan = static_cast<double>(countPrefix(db.currentTree(order), prefix));
+    // Bound variables turn the scan into lookups per binding.
+    bool eBound = false, vBound = false, aBound = false, anyBound = false;
+    const auto& t = c.terms;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (!t[i].isVar() || !f.bound(t[i].var)) continue;
+      anyBound = true;
+      if (i == 0) eBound = true;
+      if (i == 1) aBound = true;
+      if (i == 2) vBound = true;
+    }
+    if (!anyBound) {
+      // A pattern unconnected to the bindings multiplies them.
+      return f.rels.empty() ? scan : scan * static_cast<double>(f.totalRows());
+    }
+    double rows = static_cast<double>(f.totalRows());
+    double fanout = 10;
+    if (eBound && (fx.a || aBound)) fanout = 1.5;
+    else if (vBound && fx.a) {
+      const Attribute& attr = db.schema().get(fx.aVal);
+      fanout = attr.isUnique() ? 1 : std::max(1.0, scan / 100);
+    }
+    return std::min(scan + rows, rows * fanout);
+  }
+
+  // ---------------------------------------------------------------- patterns
+  // Fixes the constant positions of a pattern; false when it can match nothing.
+  bool resolveConstants(const Db& db, const Clause& c, Fixed& fx) {
+    const auto& t = c.terms;
+    const Attribute* attr = nullptr;
+    if (t.size() > 1 && t[1].isConst()) {
+      const Value& a = t[1].constant;
+      if (!a.isKeyword()) {
+        if (a.isInteger()) return false;  // attribute ids are not addressable by number
+        return false;
+      }
+      attr = db.attribute(a.asKeyword());
+      if (!attr) return false;
+      fx.a = true;
+      fx.aVal = attr->id;
+    }
+    if (!t.empty() && t[0].isConst()) {
+      int64_t e = db.entid(t[0].constant);
+      if (e <= 0) return false;
+      fx.e = true;
+      fx.eVal = e;
+    }
+    if (t.size() > 2 && t[2].isConst()) {
+      if (!fixValue(db, attr, t[2].constant, fx)) return false;
+    }
+    if (t.size() > 3 && t[3].isConst()) {
+      int64_t tx = db.entid(t[3].constant);
+      if (tx <= kTx0) return false;
+      fx.tx = true;
+      fx.txVal = tx;
+    }
+    if (t.size() > 4 && t[4].isConst()) {
+      if (t[4].constant.kind() != Kind::Boolean) return false;
+      fx.added = true;
+      fx.addedVal = t[4].constant.asBool();
+    }
+    return true;
+  }
+
+  bool fixValue(const Db& db, const Attribute* attr, const Value& v, Fixed& fx) {
+    fx.vEnc.clear();
+    try {
+      if (attr) {
+        Value c = db.coerceForAttribute(*attr, v);
+        if (c.isNil()) return false;
+        encodeValue(c, fx.vEnc);
+      } else {
+        if (!isEncodable(v)) return false;
+        encodeValue(v, fx.vEnc);
+      }
+    } catch (const DataliteError& e) {
+      if (e.code() == ErrorCode::TypeMismatch || e.code() == ErrorCode::NotFound || e.code() == ErrorCode::InvalidInput)
+        return false;
+      throw;
+    }
+    fx.v = true;
+    return true;
+  }
+
+  bool fixEntity(const Db& db, const Value& v, int64_t& out) {
+    if (v.kind() == Kind::Long) {
+      out = v.asLong();
+      return out > 0;
+    }
+    out = db.entid(v);
+    return out > 0;
+  }
+
+  // Index and key prefix for the fixed positions.
+  IndexOrder chooseIndex(const Db& db, const Fixed& fx, std::string& prefix) {
+    prefix.clear();
+    if (fx.e) {
+      encodeUnsigned(static_cast<uint64_t>(fx.eVal), prefix);
+      if (fx.a) {
+        encodeUnsigned(fx.aVal, prefix);
+        if (fx.v) {
+          prefix += fx.vEnc;
+          if (fx.tx) encodeUnsigned(static_cast<uint64_t>(fx.txVal - kTx0), prefix);
+        }
+      }
+      return IndexOrder::EAVT;
+    }
+    if (fx.a && fx.v) {
+      const Attribute& attr = db.schema().get(fx.aVal);
+      if (attr.isRef()) {
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(fx.vEnc.data());
+        Value target = decodeValue(p, p + fx.vEnc.size());
+        encodeUnsigned(static_cast<uint64_t>(target.asLong()), prefix);
+        encodeUnsigned(fx.aVal, prefix);
+        return IndexOrder::VAET;
+      }
+      encodeUnsigned(fx.aVal, prefix);
+      prefix += fx.vEnc;
+      return IndexOrder::AVET;
+    }
+    if (fx.a) {
+      encodeUnsigned(fx.aVal, prefix);
+      return IndexOrder::AEVT;
+    }
+    return IndexOrder::EAVT;
+  }
+
+  Value attrValue(const Db& db, AttrId a) {
+    auto key = std::make_pair(&db.schema(), a);
+    auto it = attrValues_.find(key);
+    if (it != attrValues_.end()) return it->second;
+    Value v = Value::keyword(db.attrIdent(a));
+    attrValues_.emplace(key, v);
+    return v;
+  }
+
+  static Value valueOf(IndexOrder order, const KeyParts& k) {
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(k.value.data());
+    const uint8_t* end = p + k.value.size();
+    if (order == IndexOrder::VAET) return Value::integer(static_cast<int64_t>(decodeUnsigned(p, end)));
+    return decodeValue(p, end);
+  }
+
+  // Scans the datoms matching `fx`, calling out(e, a, v, tx, added) lazily
+  // through KeyParts.
+  template <class Out>
+  void scanFixed(const Db& db, const Fixed& fx, Out&& out) {
+    std::string prefix;
+    IndexOrder order = chooseIndex(db, fx, prefix);
+    std::string vaetValue;
+    if (fx.v && order == IndexOrder::VAET) {
+      const uint8_t* p = reinterpret_cast<const uint8_t*>(fx.vEnc.data());
+      Value target = decodeValue(p, p + fx.vEnc.size());
+      encodeUnsigned(static_cast<uint64_t>(target.asLong()), vaetValue);
+    }
+    for (Db::Cursor c = db.scan(order, prefix); c.valid(); c.next()) {
+      const KeyParts& k = c.parts();
+      if (fx.e && k.e != fx.eVal) continue;
+      if (fx.a && k.a != fx.aVal) continue;
+      if (fx.v && k.value != (order == IndexOrder::VAET ? std::string_view(vaetValue) : std::string_view(fx.vEnc)))
+        continue;
+      if (fx.tx && k.tx != fx.txVal) continue;
+      if (fx.added && k.added != fx.addedVal) continue;
+      out(order, k);
+    }
+  }
+
+  // Relation over the pattern's free variables, for datoms matching fx and
+  // the pattern's repeated-variable constraints.
+  Rel scanPattern(const Db& db, const Clause& c, const Fixed& fx, const std::vector<int>& freePos) {
+    Rel r;
+    std::vector<int> firstPos;  // per output var, its first position
+    for (int p : freePos) {
+      VarId v = c.terms[static_cast<size_t>(p)].var;
+      if (r.col(v) < 0) {
+        r.vars.push_back(v);
+        firstPos.push_back(p);
+      }
+    }
+    std::vector<Value> row(r.vars.size());
+    std::vector<Value> posVals(5);
+    scanFixed(db, fx, [&](IndexOrder order, const KeyParts& k) {
+      for (int p : freePos) posVals[static_cast<size_t>(p)] = positionValue(db, order, k, p);
+      // Repeated variables must agree.
+      for (size_t i = 0; i < freePos.size(); ++i)
+        for (size_t j = i + 1; j < freePos.size(); ++j)
+          if (c.terms[static_cast<size_t>(freePos[i])].var == c.terms[static_cast<size_t>(freePos[j])].var &&
+              compareValues(posVals[static_cast<size_t>(freePos[i])], posVals[static_cast<size_t>(freePos[j])]) != 0)
+            return;
+      for (size_t i = 0; i < firstPos.size(); ++i) row[i] = posVals[static_cast<size_t>(firstPos[i])];
+      r.addRow(row.data());
+    });
+    return r;
+  }
+
+  Value positionValue(const Db& db, IndexOrder order, const KeyParts& k, int p) {
+    switch (p) {
+      case 0: return Value::integer(k.e);
+      case 1: return attrValue(db, k.a);
+      case 2: return valueOf(order, k);
+      case 3: return Value::integer(k.tx);
+      default: return Value::boolean(k.added);
+    }
+  }
+
+  void applyPattern(Frame& f, const Clause& c) {
+    const Source& src = source(c.source);
+    if (!src.isDb) {
+      applyCollectionPattern(f, c, src);
+      return;
+    }
+    const Db& db = *src.db;
+    Fixed fx;
+    if (!resolveConstants(db, c, fx)) {
+      logStep("pattern", c.form, 0, "no-match");
+      killFrame(f);
+      return;
+    }
+    std::vector<int> freePos, boundPos;
+    std::vector<VarId> boundVars;
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      const Term& t = c.terms[i];
+      if (!t.isVar()) continue;
+      if (f.bound(t.var)) {
+        boundPos.push_back(static_cast<int>(i));
+        if (std::find(boundVars.begin(), boundVars.end(), t.var) == boundVars.end()) boundVars.push_back(t.var);
+      } else {
+        freePos.push_back(static_cast<int>(i));
+      }
+    }
+    std::string prefix;
+    IndexOrder constOrder = chooseIndex(db, fx, prefix);
+    double scanCount = static_cast<double>(countPrefix(db.currentTree(constOrder), prefix));
+    if (boundVars.empty()) {
+      Rel r = scanPattern(db, c, fx, freePos);
+      logStep("scan", c.form, r.nrows, std::string(indexOrderName(constOrder)));
+      addRel(f, std::move(r));
+      return;
+    }
+    int ri = merge(f, boundVars);
+    Rel& R = f.rels[static_cast<size_t>(ri)];
+    // Lookups per distinct binding, or one scan and a hash join.
+    double lookups = static_cast<double>(R.nrows);
+    // A lookup costs a seek (~20 key comparisons); a scan touches every key.
+    bool useLookup = lookups * 20 < scanCount + lookups;
+    if (useLookup) {
+      R = lookupJoin(db, c, fx, R, boundPos, freePos);
+      logStep("lookup", c.form, R.nrows, "per-binding");
+    } else {
+      std::vector<int> allPos = freePos;
+      allPos.insert(allPos.end(), boundPos.begin(), boundPos.end());
+      std::sort(allPos.begin(), allPos.end());
+      Rel s = scanPattern(db, c, fx, allPos);
+      R = joinRels(R, s);
+      logStep("scan+hash-join", c.form, R.nrows, std::string(indexOrderName(constOrder)));
+    }
+  }
+
+  Rel lookupJoin(const Db& db, const Clause& c, const Fixed& base, const Rel& R, const std::vector<int>& boundPos,
+                 const std::vector<int>& freePos) {
+    Rel out;
+    out.vars = R.vars;
+    std::vector<int> newPos;  // first position of each new var
+    for (int p : freePos) {
+      VarId v = c.terms[static_cast<size_t>(p)].var;
+      if (out.col(v) < 0) {
+        out.vars.push_back(v);
+        newPos.push_back(p);
+      }
+    }
+    std::vector<int> boundCols;
+    for (int p : boundPos) boundCols.push_back(R.col(c.terms[static_cast<size_t>(p)].var));
+    const Attribute* attr = base.a ? &db.schema().get(base.aVal) : nullptr;
+    // Group rows by their bound values: one lookup per distinct binding.
+    std::unordered_map<size_t, std::vector<uint32_t>> groups;
+    std::vector<uint32_t> order;
+    for (size_t i = 0; i < R.nrows; ++i) {
+      size_t h = hashCols(R.row(i), boundCols);
+      auto& g = groups[h];
+      bool placed = false;
+      // Rows with equal hashes but different values go to separate lookups.
+      if (!g.empty() && equalCols(R.row(g.front()), boundCols, R.row(i), boundCols)) placed = true;
+      if (!placed && !g.empty()) {
+        order.push_back(static_cast<uint32_t>(i));  // rare collision: its own lookup
+        continue;
+      }
+      if (g.empty()) order.push_back(static_cast<uint32_t>(i));
+      g.push_back(static_cast<uint32_t>(i));
+    }
+    std::vector<Value> row(out.vars.size());
+    std::vector<Value> posVals(5);
+    for (uint32_t lead : order) {
+      const Value* lr = R.row(lead);
+      Fixed fx = base;
+      bool ok = true;
+      for (size_t k = 0; k < boundPos.size() && ok; ++k) {
+        const Value& val = lr[boundCols[k]];
+        switch (boundPos[k]) {
+          case 0: {
+            int64_t e;
+            ok = fixEntity(db, val, e) && (!fx.e || fx.eVal == e);
+            fx.e = true;
+            fx.eVal = e;
+            break;
+          }
+          case 1: {
+            if (!val.isKeyword()) {
+              ok = false;
+              break;
+            }
+            const Attribute* a = db.attribute(val.asKeyword());
+            ok = a && (!fx.a || fx.aVal == a->id);
+            if (ok) {
+              fx.a = true;
+              fx.aVal = a->id;
+            }
+            break;
+          }
+          case 2: {
+            const Attribute* a = fx.a ? &db.schema().get(fx.aVal) : attr;
+            std::string prev = fx.v ? fx.vEnc : std::string();
+            ok = fixValue(db, a, val, fx) && (prev.empty() || prev == fx.vEnc);
+            break;
+          }
+          case 3: {
+            int64_t t;
+            ok = fixEntity(db, val, t) && t > kTx0 && (!fx.tx || fx.txVal == t);
+            fx.tx = true;
+            fx.txVal = t;
+            break;
+          }
+          case 4:
+            ok = val.kind() == Kind::Boolean && (!fx.added || fx.addedVal == val.asBool());
+            fx.added = true;
+            fx.addedVal = val.asBool();
+            break;
+        }
+      }
+      if (!ok) continue;
+      auto it = groups.find(hashCols(lr, boundCols));
+      std::vector<uint32_t> single{lead};
+      const std::vector<uint32_t>& rows =
+          (it != groups.end() && !it->second.empty() && it->second.front() == lead) ? it->second : single;
+      scanFixed(db, fx, [&](IndexOrder ord, const KeyParts& k) {
+        for (int p : freePos) posVals[static_cast<size_t>(p)] = positionValue(db, ord, k, p);
+        for (size_t i = 0; i < freePos.size(); ++i)
+          for (size_t j = i + 1; j < freePos.size(); ++j)
+            if (c.terms[static_cast<size_t>(freePos[i])].var == c.terms[static_cast<size_t>(freePos[j])].var &&
+                compareValues(posVals[static_cast<size_t>(freePos[i])], posVals[static_cast<size_t>(freePos[j])]) != 0)
+              return;
+        for (uint32_t ri : rows) {
+          const Value* rr = R.row(ri);
+          for (size_t i = 0; i < R.vars.size(); ++i) row[i] = rr[i];
+          for (size_t i = 0; i < newPos.size(); ++i) row[R.vars.size() + i] = posVals[static_cast<size_t>(newPos[i])];
+          out.addRow(row.data());
+        }
+      });
+    }
+    return out;
+  }
+
+  void applyCollectionPattern(Frame& f, const Clause& c, const Source& src) {
+    Rel r;
+    std::vector<int> firstPos;
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      const Term& t = c.terms[i];
+      if (t.isVar() && r.col(t.var) < 0) {
+        r.vars.push_back(t.var);
+        firstPos.push_back(static_cast<int>(i));
+      }
+    }
+    std::vector<Value> row(r.vars.size());
+    for (const auto& tuple : src.tuples) {
+      if (tuple.size() < c.terms.size()) continue;
+      bool ok = true;
+      for (size_t i = 0; i < c.terms.size() && ok; ++i) {
+        const Term& t = c.terms[i];
+        if (t.isConst()) ok = tuple[i] == t.constant;
+        if (t.isVar()) {
+          int col = r.col(t.var);
+          if (firstPos[static_cast<size_t>(col)] != static_cast<int>(i))
+            ok = tuple[i] == tuple[static_cast<size_t>(firstPos[static_cast<size_t>(col)])];
+        }
+      }
+      if (!ok) continue;
+      for (size_t i = 0; i < firstPos.size(); ++i) row[i] = tuple[static_cast<size_t>(firstPos[i])];
+      r.addRow(row.data());
+    }
+    logStep("collection-scan", c.form, r.nrows);
+    addRel(f, std::move(r));
+  }
+
+  void killFrame(Frame& f) {
+    Rel empty;
+    f.rels.push_back(std::move(empty));  // zero rows
+  }
+
+  // ---------------------------------------------------------------- calls
+  std::vector<VarId> argVars(const Clause& c) {
+    std::vector<VarId> vs;
+    for (const Term& t : c.terms)
+      if (t.isVar() && std::find(vs.begin(), vs.end(), t.var) == vs.end()) vs.push_back(t.var);
+    return vs;
+  }
+
+  // Evaluates one call for one row. Db-aware built-ins are handled here.
+  Value call(const Clause& c, const std::vector<Value>& args) {
+    const std::string& fn = c.name;
+    if (fn == "get-else" || fn == "get-some" || fn == "missing?") return callDbFunction(c, args);
+    if (options_.functions) {
+      auto it = options_.functions->find(fn);
+      if (it != options_.functions->end()) return it->second(std::span<const Value>(args));
+    }
+    const Builtin* b = findBuiltin(fn);
+    if (!b) raise(ErrorCode::InvalidInput, "Unknown function '" + fn + "' in " + show(c.form));
+    int n = static_cast<int>(args.size());
+    if (n < b->minArgs || (b->maxArgs >= 0 && n > b->maxArgs))
+      raise(ErrorCode::InvalidInput, "Wrong number of arguments (" + std::to_string(n) + ") to '" + fn + "' in " +
+                                         show(c.form));
+    return b->fn(std::span<const Value>(args));
+  }
+
+  const Db& sourceArg(const Clause& c, const Value& v) {
+    if (!v.isSymbol() || v.interned().full.empty() || v.interned().full[0] != '$')
+      raise(ErrorCode::InvalidInput, "Expected a source ($) as the first argument of " + show(c.form));
+    const Source& s = source(v.interned().full);
+    if (!s.isDb) raise(ErrorCode::InvalidInput, c.name + " needs a database source in " + show(c.form));
+    return *s.db;
+  }
+
+  Value firstValue(const Db& db, const Value& e, const Value& a) {
+    if (!a.isKeyword()) raise(ErrorCode::InvalidInput, "Expected an attribute keyword, got " + show(a));
+    Value comps[] = {e, a};
+    int64_t eid = db.entid(e);
+    if (eid <= 0) return Value();
+    comps[0] = Value::integer(eid);
+    auto found = db.datoms(IndexOrder::EAVT, comps);
+    return found.empty() ? Value() : found.front().v;
+  }
+
+  Value callDbFunction(const Clause& c, const std::vector<Value>& args) {
+    const std::string& fn = c.name;
+    if (args.empty()) raise(ErrorCode::InvalidInput, "Wrong number of arguments to '" + fn + "'");
+    const Db& db = sourceArg(c, args[0]);
+    if (fn == "get-else") {
+      if (args.size() != 4) raise(ErrorCode::InvalidInput, "get-else takes ($ ?e :attr default): " + show(c.form));
+      const Attribute* a = args[2].isKeyword() ? db.attribute(args[2].asKeyword()) : nullptr;
+      if (a && a->many) raise(ErrorCode::InvalidInput, "get-else does not support cardinality many: " + show(c.form));
+      if (args[3].isNil()) raise(ErrorCode::InvalidInput, "get-else default cannot be nil: " + show(c.form));
+      Value v = firstValue(db, args[1], args[2]);
+      return v.isNil() ? args[3] : v;
+    }
+    if (fn == "get-some") {
+      if (args.size() < 3) raise(ErrorCode::InvalidInput, "get-some takes ($ ?e :attr ...): " + show(c.form));
+      for (size_t i = 2; i < args.size(); ++i) {
+        Value v = firstValue(db, args[1], args[i]);
+        if (!v.isNil()) return Value::vector({args[i], v});
+      }
+      return Value();
+    }
+    // missing?
+    if (args.size() != 3) raise(ErrorCode::InvalidInput, "missing? takes ($ ?e :attr): " + show(c.form));
+    return Value::boolean(firstValue(db, args[1], args[2]).isNil());
+  }
+
+  void applyPredicateOrFunction(Frame& f, const Clause& c) {
+    std::vector<VarId> vars = argVars(c);
+    int ri = merge(f, vars);
+    Rel input = ri >= 0 ? std::move(f.rels[static_cast<size_t>(ri)]) : unitRel();
+    std::vector<int> cols;
+    for (const Term& t : c.terms) cols.push_back(t.isVar() ? input.col(t.var) : -1);
+    std::vector<Value> args(c.terms.size());
+    auto fillArgs = [&](const Value* row) {
+      for (size_t i = 0; i < c.terms.size(); ++i) args[i] = cols[i] >= 0 ? row[cols[i]] : c.terms[i].constant;
+    };
+    Rel out;
+    if (c.kind == Clause::Kind::Predicate) {
+      out.vars = input.vars;
+      for (size_t i = 0; i < input.nrows; ++i) {
+        fillArgs(input.row(i));
+        if (truthy(call(c, args))) out.addRow(input.row(i));
+      }
+      logStep("predicate", c.form, out.nrows);
+    } else {
+      // Binding: new columns (vars already bound are compared instead).
+      const Binding& b = c.binding;
+      out.vars = input.vars;
+      std::vector<VarId> outVars;
+      std::vector<int> existing;  // column in input for already-bound binding vars
+      for (VarId v : b.vars) {
+        if (v == kNoVar) continue;
+        if (f.bound(v) && input.col(v) < 0) {
+          // Bound in another relation: join afterwards via a fresh relation.
+        }
+      }
+      for (VarId v : b.vars) {
+        if (v == kNoVar || std::find(outVars.begin(), outVars.end(), v) != outVars.end()) continue;
+        outVars.push_back(v);
+      }
+      // Vars bound elsewhere in the frame are produced as columns and joined.
+      Rel produced;
+      produced.vars = input.vars;
+      for (VarId v : outVars)
+        if (input.col(v) < 0) produced.vars.push_back(v);
+      std::vector<Value> row(produced.vars.size());
+      auto emitRow = [&](const Value* in, const std::vector<Value>& bvals) {
+        for (size_t i = 0; i < input.vars.size(); ++i) row[i] = in[i];
+        size_t k = input.vars.size();
+        for (VarId v : outVars) {
+          // Value for v: first position in the binding.
+          Value val;
+          for (size_t i = 0; i < b.vars.size(); ++i)
+            if (b.vars[i] == v) {
+              val = bvals[i];
+              break;
+            }
+          // Repeated binding vars must agree.
+          for (size_t i = 0; i < b.vars.size(); ++i)
+            if (b.vars[i] == v && compareValues(bvals[i], val) != 0) return;
+          int ic = input.col(v);
+          if (ic >= 0) {
+            if (compareValues(in[ic], val) != 0) return;
+          } else {
+            row[k++] = val;
+          }
+        }
+        produced.addRow(row.data());
+      };
+      for (size_t i = 0; i < input.nrows; ++i) {
+        const Value* in = input.row(i);
+        fillArgs(in);
+        Value result = call(c, args);
+        if (result.isNil()) continue;  // nil results bind nothing
+        switch (b.kind) {
+          case Binding::Kind::Blank: produced.addRow(in); break;
+          case Binding::Kind::Scalar: emitRow(in, {result}); break;
+          case Binding::Kind::Tuple: {
+            if (!result.isSequential() && !result.isSet())
+              raise(ErrorCode::TypeMismatch, "Cannot bind " + show(result) + " to a tuple in " + show(c.form));
+            const auto& items = result.items();
+            if (items.size() < b.vars.size())
+              raise(ErrorCode::TypeMismatch, "Not enough elements in " + show(result) + " for " + show(c.form));
+            emitRow(in, std::vector<Value>(items.begin(), items.begin() + static_cast<long>(b.vars.size())));
+            break;
+          }
+          case Binding::Kind::Collection:
+            if (!result.isCollection())
+              raise(ErrorCode::TypeMismatch, "Cannot bind " + show(result) + " to a collection in " + show(c.form));
+            for (const Value& x : result.items()) emitRow(in, {x});
+            break;
+          case Binding::Kind::Relation:
+            if (!result.isCollection())
+              raise(ErrorCode::TypeMismatch, "Cannot bind " + show(result) + " to a relation in " + show(c.form));
+            for (const Value& t : result.items()) {
+              if (!t.isSequential() || t.count() < b.vars.size())
+                raise(ErrorCode::TypeMismatch, "Cannot bind " + show(t) + " to a relation tuple in " + show(c.form));
+              emitRow(in, std::vector<Value>(t.items().begin(), t.items().begin() + static_cast<long>(b.vars.size())));
+            }
+            break;
+        }
+      }
+      out = std::move(produced);
+      logStep("function", c.form, out.nrows);
+    }
+    if (ri >= 0) {
+      f.rels[static_cast<size_t>(ri)] = std::move(out);
+      // New columns may share variables with other relations: rejoin.
+      Rel r = std::move(f.rels[static_cast<size_t>(ri)]);
+      f.rels.erase(f.rels.begin() + ri);
+      addRel(f, std::move(r));
+    } else {
+      addRel(f, std::move(out));
+    }
+  }
+
+  // ---------------------------------------------------------------- not / or
+  Frame subFrame(Frame& f, const std::vector<VarId>& seedVars) {
+    Frame sub;
+    sub.names = f.names;
+    std::vector<VarId> bound;
+    for (VarId v : seedVars)
+      if (f.bound(v)) bound.push_back(v);
+    if (!bound.empty()) sub.rels.push_back(project(f, bound));
+    return sub;
+  }
+
+  void applyNot(Frame& f, const Clause& c) {
+    std::vector<VarId> joinBound;
+    for (VarId v : c.joinVars)
+      if (f.bound(v)) joinBound.push_back(v);
+    if (joinBound.empty())
+      raise(ErrorCode::InvalidInput, "Insufficient bindings: none of the variables of " + show(c.form) + " is bound");
+    Frame sub = subFrame(f, joinBound);
+    run(sub, c.branches[0]);
+    Rel matched = sub.isEmpty() ? Rel{joinBound, {}, 0} : project(sub, joinBound);
+    // Anti-join.
+    int ri = merge(f, joinBound);
+    Rel& R = f.rels[static_cast<size_t>(ri)];
+    std::vector<int> rc, mc;
+    for (VarId v : joinBound) {
+      rc.push_back(R.col(v));
+      mc.push_back(matched.col(v));
+    }
+    std::unordered_multimap<size_t, uint32_t> table;
+    for (size_t i = 0; i < matched.nrows; ++i) table.emplace(hashCols(matched.row(i), mc), static_cast<uint32_t>(i));
+    Rel out;
+    out.vars = R.vars;
+    for (size_t i = 0; i < R.nrows; ++i) {
+      const Value* row = R.row(i);
+      auto range = table.equal_range(hashCols(row, rc));
+      bool found = false;
+      for (auto it = range.first; it != range.second && !found; ++it)
+        found = equalCols(matched.row(it->second), mc, row, rc);
+      if (!found) out.addRow(row);
+    }
+    logStep("not", c.form, out.nrows);
+    R = std::move(out);
+  }
+
+  void applyOr(Frame& f, const Clause& c) {
+    Rel unionRel;
+    unionRel.vars = c.joinVars;
+    RowSet seen;
+    for (const Clauses& branch : c.branches) {
+      Frame sub = subFrame(f, c.joinVars);
+      run(sub, branch);
+      if (sub.isEmpty()) continue;
+      for (VarId v : c.joinVars)
+        if (!sub.bound(v))
+          raise(ErrorCode::InvalidInput, "Insufficient bindings: " + varName(*f.names, v) + " not bound in a branch of " +
+                                             show(c.form));
+      Rel part = project(sub, c.joinVars);
+      std::vector<Value> key(c.joinVars.size());
+      for (size_t i = 0; i < part.nrows; ++i) {
+        const Value* row = part.row(i);
+        key.assign(row, row + part.width());
+        if (seen.insert(key).second) unionRel.addRow(row);
+      }
+    }
+    logStep("or", c.form, unionRel.nrows);
+    addRel(f, std::move(unionRel));
+  }
+
+  // ---------------------------------------------------------------- rules
+  struct RuleTable {
+    std::string name;
+    std::vector<bool> mask;
+    RowSet seedSet;
+    std::vector<std::vector<Value>> seeds;
+    RowSet factSet;
+    Rel facts;  // columns 0..arity-1 (as pseudo vars)
+  };
+
+  const Rule* firstRule(const std::string& name) const {
+    for (const Rule& r : rules_.rules)
+      if (r.name == name) return &r;
+    return nullptr;
+  }
+
+  RuleTable& table(const std::string& name, const std::vector<bool>& mask, size_t arity) {
+    for (auto& t : tables_)
+      if (t->name == name && t->mask == mask) return *t;
+    auto t = std::make_unique<RuleTable>();
+    t->name = name;
+    t->mask = mask;
+    for (size_t i = 0; i < arity; ++i) t->facts.vars.push_back(static_cast<VarId>(i));
+    tables_.push_back(std::move(t));
+    return *tables_.back();
+  }
+
+  void applyRuleCall(Frame& f, const Clause& c) {
+    const Rule* rule = firstRule(c.name);
+    if (!rule) raise(ErrorCode::InvalidInput, "Unknown rule '" + c.name + "' in " + show(c.form));
+    size_t arity = rule->arity();
+    if (c.terms.size() != arity)
+      raise(ErrorCode::InvalidInput, "Rule '" + c.name + "' takes " + std::to_string(arity) + " arguments: " +
+                                         show(c.form));
+    std::vector<bool> mask(arity);
+    std::vector<VarId> boundVars;
+    for (size_t i = 0; i < arity; ++i) {
+      const Term& t = c.terms[i];
+      mask[i] = t.isConst() || (t.isVar() && f.bound(t.var));
+      if (i < rule->required.size() && !mask[i])
+        raise(ErrorCode::InvalidInput, "Insufficient bindings: rule '" + c.name + "' requires argument " +
+                                           std::to_string(i + 1) + " bound in " + show(c.form));
+      if (t.isVar() && mask[i] && std::find(boundVars.begin(), boundVars.end(), t.var) == boundVars.end())
+        boundVars.push_back(t.var);
+    }
+    RuleTable& t = table(c.name, mask, arity);
+    // Seeds: the bound argument values of every binding.
+    Rel bindings = boundVars.empty() ? unitRel() : project(f, boundVars);
+    std::vector<Value> seed;
+    for (size_t r = 0; r < bindings.nrows; ++r) {
+      seed.clear();
+      for (size_t i = 0; i < arity; ++i) {
+        if (!mask[i]) continue;
+        const Term& term = c.terms[i];
+        seed.push_back(term.isConst() ? term.constant : bindings.row(r)[bindings.col(term.var)]);
+      }
+      if (t.seedSet.insert(seed).second) {
+        t.seeds.push_back(seed);
+        changed_ = true;
+      }
+    }
+    if (!inFixpoint_) solveRules();
+    // Join the facts with the call.
+    Rel r;
+    std::vector<int> firstPos;
+    for (size_t i = 0; i < arity; ++i) {
+      const Term& term = c.terms[i];
+      if (term.isVar() && r.col(term.var) < 0) {
+        r.vars.push_back(term.var);
+        firstPos.push_back(static_cast<int>(i));
+      }
+    }
+    std::vector<Value> row(r.vars.size());
+    for (size_t k = 0; k < t.facts.nrows; ++k) {
+      const Value* fact = t.facts.row(k);
+      bool ok = true;
+      for (size_t i = 0; i < arity && ok; ++i) {
+        const Term& term = c.terms[i];
+        if (term.isConst()) ok = fact[i] == term.constant;
+        else if (term.isVar()) {
+          int col = r.col(term.var);
+          ok = compareValues(fact[i], fact[firstPos[static_cast<size_t>(col)]]) == 0;
+        }
+      }
+      if (!ok) continue;
+      for (size_t i = 0; i < firstPos.size(); ++i) row[i] = fact[firstPos[i]];
+      r.addRow(row.data());
+    }
+    logStep("rule", c.form, r.nrows);
+    addRel(f, std::move(r));
+  }
+
+  // Naive fixpoint over all tables: evaluate every rule branch with its
+  // table's seeds until no table gains facts or seeds.
+  void solveRules() {
+    inFixpoint_ = true;
+    size_t iterations = 0;
+    do {
+      changed_ = false;
+      for (size_t ti = 0; ti < tables_.size(); ++ti) {
+        if (++iterations > options_.maxRuleIterations)
+          raise(ErrorCode::LimitExceeded, "rule evaluation exceeded " + std::to_string(options_.maxRuleIterations) +
+                                              " steps");
+        evaluateTable(ti);
+      }
+    } while (changed_);
+    inFixpoint_ = false;
+  }
+
+  void evaluateTable(size_t ti) {
+    // Copy what we need: evaluating may add tables (invalidating refs).
+    std::string name = tables_[ti]->name;
+    std::vector<bool> mask = tables_[ti]->mask;
+    std::vector<std::vector<Value>> seeds = tables_[ti]->seeds;
+    bool anyMask = std::find(mask.begin(), mask.end(), true) != mask.end();
+    if (anyMask && seeds.empty()) return;
+    for (const Rule& rule : rules_.rules) {
+      if (rule.name != name) continue;
+      std::vector<VarId> head = rule.head();
+      Frame sub;
+      sub.names = &rule.varNames;
+      if (anyMask) {
+        Rel seedRel;
+        std::vector<int> seedCols;
+        for (size_t i = 0; i < head.size(); ++i) {
+          if (!mask[i]) continue;
+          if (seedRel.col(head[i]) < 0) seedRel.vars.push_back(head[i]);
+          seedCols.push_back(static_cast<int>(i));
+        }
+        // Seeds carry one value per masked position; a repeated head var
+        // keeps seeds whose values agree.
+        std::vector<Value> row(seedRel.vars.size());
+        for (const auto& s : seeds) {
+          bool ok = true;
+          std::vector<bool> set(row.size(), false);
+          size_t k = 0;
+          for (size_t i = 0; i < head.size(); ++i) {
+            if (!mask[i]) continue;
+            int col = seedRel.col(head[i]);
+            if (set[static_cast<size_t>(col)]) ok = ok && compareValues(row[static_cast<size_t>(col)], s[k]) == 0;
+            else row[static_cast<size_t>(col)] = s[k], set[static_cast<size_t>(col)] = true;
+            ++k;
+          }
+          if (ok) seedRel.addRow(row.data());
+        }
+        sub.rels.push_back(std::move(seedRel));
+      }
+      run(sub, rule.body);
+      if (sub.isEmpty()) continue;
+      for (VarId v : head)
+        if (!sub.bound(v))
+          raise(ErrorCode::InvalidInput, "Rule '" + rule.name + "': variable " + rule.varNames[static_cast<size_t>(v)] +
+                                             " of the head is not bound by its body");
+      std::vector<VarId> distinctHead;
+      for (VarId v : head)
+        if (std::find(distinctHead.begin(), distinctHead.end(), v) == distinctHead.end()) distinctHead.push_back(v);
+      Rel facts = project(sub, distinctHead);
+      RuleTable& t = *tables_[ti];
+      std::vector<Value> fact(head.size());
+      for (size_t r = 0; r < facts.nrows; ++r) {
+        const Value* row = facts.row(r);
+        for (size_t i = 0; i < head.size(); ++i) fact[i] = row[facts.col(head[i])];
+        if (t.factSet.insert(fact).second) {
+          t.facts.addRow(fact.data());
+          changed_ = true;
+          if (++ruleFacts_ > options_.maxRows)
+            raise(ErrorCode::LimitExceeded, "rule evaluation produced more than " + std::to_string(options_.maxRows) +
+                                                " facts");
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- dispatch
+  void apply(Frame& f, const Clause& c) {
+    switch (c.kind) {
+      case Clause::Kind::Pattern: applyPattern(f, c); break;
+      case Clause::Kind::Predicate: case Clause::Kind::Function: applyPredicateOrFunction(f, c); break;
+      case Clause::Kind::RuleCall: applyRuleCall(f, c); break;
+      case Clause::Kind::Not: applyNot(f, c); break;
+      case Clause::Kind::Or: applyOr(f, c); break;
+      case Clause::Kind::And: run(f, c.branches[0]); break;
+    }
+  }
+
+  void checkLimits(const Frame& f) {
+    size_t cells = 0;
+    for (const Rel& r : f.rels) cells += r.cells.size();
+    if (cells > options_.maxRows * 4)
+      raise(ErrorCode::LimitExceeded, "query intermediate results exceeded " + std::to_string(options_.maxRows) + " rows");
+  }
+
+  void logStep(const char* what, const Value& form, size_t rows, const std::string& detail = "") {
+    if (!explain_) return;
+    std::vector<Value> kv = {Value::keyword("op"), Value::keyword(what), Value::keyword("rows"),
+                             Value::integer(static_cast<int64_t>(rows))};
+    if (!form.isNil()) {
+      kv.push_back(Value::keyword("clause"));
+      kv.push_back(form);
+    }
+    if (!detail.empty()) {
+      kv.push_back(Value::keyword("index"));
+      kv.push_back(Value::string(detail));
+    }
+    steps_.push_back(Value::map(std::move(kv)));
+  }
+
+  const QueryOptions& options_;
+  Value* explain_;
+  std::vector<Value> steps_;
+  std::unordered_map<std::string, Source> sources_;
+  std::vector<std::unique_ptr<Db>> dbs_;
+  RuleSet rules_;
+  std::vector<std::unique_ptr<RuleTable>> tables_;
+  bool inFixpoint_ = false;
+  bool changed_ = false;
+  size_t ruleFacts_ = 0;
+  std::map<std::pair<const Schema*, AttrId>, Value> attrValues_;
+};
+
+// ------------------------------------------------------------------ inputs
+
+void bindInput(Frame& f, Executor& ex, const Input& in, const QueryArg& arg) {
+  const Binding& b = in.binding;
+  auto data = [&]() -> const Value& {
+    if (arg.isDb) raise(ErrorCode::InvalidInput, "Expected data for an :in binding, got a database");
+    return arg.value;
+  };
+  Rel r;
+  for (VarId v : b.vars)
+    if (v != kNoVar) r.vars.push_back(v);
+  auto addTuple = [&](const std::vector<Value>& items) {
+    if (items.size() < b.vars.size())
+      raise(ErrorCode::InvalidInput, "Not enough elements in an :in tuple: " + show(Value::vector(items)));
+    std::vector<Value> row;
+    for (size_t i = 0; i < b.vars.size(); ++i)
+      if (b.vars[i] != kNoVar) row.push_back(items[i]);
+    r.addRow(row.data());
+  };
+  switch (b.kind) {
+    case Binding::Kind::Blank: return;
+    case Binding::Kind::Scalar: {
+      Value v = arg.isDb ? Value() : arg.value;
+      if (arg.isDb) raise(ErrorCode::InvalidInput, "Expected a value for " + (*f.names)[static_cast<size_t>(b.vars[0])]);
+      r.addRow(&v);
+      break;
+    }
+    case Binding::Kind::Tuple:
+      if (!data().isSequential()) raise(ErrorCode::InvalidInput, "Expected a tuple for an :in tuple binding, got " + show(data()));
+      addTuple(data().items());
+      break;
+    case Binding::Kind::Collection:
+      if (!data().isCollection())
+        raise(ErrorCode::InvalidInput, "Expected a collection for an :in collection binding, got " + show(data()));
+      for (const Value& x : data().items()) {
+        if (b.vars[0] == kNoVar) continue;
+        r.addRow(&x);
+      }
+      break;
+    case Binding::Kind::Relation:
+      if (!data().isCollection())
+        raise(ErrorCode::InvalidInput, "Expected a collection of tuples for an :in relation binding, got " + show(data()));
+      for (const Value& t : data().items()) {
+        if (!t.isSequential()) raise(ErrorCode::InvalidInput, "Expected tuples in an :in relation, got " + show(t));
+        addTuple(t.items());
+      }
+      break;
+  }
+  // Repeated variables within one binding are rare; keep first occurrence.
+  Rel distinct = projectDistinct(r, [&] {
+    std::vector<VarId> vs;
+    for (VarId v : r.vars)
+      if (std::find(vs.begin(), vs.end(), v) == vs.end()) vs.push_back(v);
+    return vs;
+  }());
+  ex.addRel(f, std::move(distinct));
+}
+
+// ------------------------------------------------------------------ shaping
+
+Value pullFor(const Db& db, const Value& pattern, const Value& eid) {
+  if (eid.isNil()) return Value();
+  return pull::pull(db, pattern, eid);
+}
+
+QueryResult shape(const Query& q, Executor& ex, Frame& f, std::span<const QueryArg> args,
+                  const std::vector<Value>& inputValues) {
+  QueryResult res;
+  res.shape = q.shape;
+  res.keysKind = q.keysKind;
+  res.keys = q.keys;
+  res.width = q.find.size();
+  // Variables to project: find vars, pattern vars of pulls, :with vars.
+  std::vector<VarId> vars;
+  auto want = [&](VarId v) {
+    if (v != kNoVar && std::find(vars.begin(), vars.end(), v) == vars.end()) vars.push_back(v);
+  };
+  for (const FindElem& e : q.find) {
+    want(e.var);
+    want(e.patternVar);
+  }
+  for (VarId v : q.with) want(v);
+  Rel rows = f.isEmpty() ? Rel{vars, {}, 0} : ex.project(f, vars);
+
+  auto valueAt = [&](const Value* row, VarId v) { return row[rows.col(v)]; };
+  auto pullElem = [&](const FindElem& e, const Value* row) -> Value {
+    const Source& s = ex.source(e.source);
+    if (!s.isDb) raise(ErrorCode::InvalidInput, "pull needs a database source, " + e.source + " is not one");
+    Value pattern = e.patternVar != kNoVar ? valueAt(row, e.patternVar) : e.pattern;
+    return pullFor(*s.db, pattern, valueAt(row, e.var));
+  };
+
+  if (!q.hasAggregates()) {
+    // Distinct over the find elements (the :with columns only keep
+    // duplicates apart before projection, which matters for aggregates).
+    RowSet seen;
+    std::vector<Value> out(q.find.size());
+    for (size_t i = 0; i < rows.nrows; ++i) {
+      const Value* row = rows.row(i);
+      for (size_t k = 0; k < q.find.size(); ++k) {
+        const FindElem& e = q.find[k];
+        out[k] = e.kind == FindElem::Kind::Pull ? pullElem(e, row) : valueAt(row, e.var);
+      }
+      if (!seen.insert(out).second) continue;
+      res.cells.insert(res.cells.end(), out.begin(), out.end());
+      if (q.shape == Query::Shape::Scalar || q.shape == Query::Shape::Tuple) break;
+    }
+    return res;
+  }
+  // Group by the non-aggregate find elements.
+  std::vector<size_t> groupElems, aggElems;
+  for (size_t k = 0; k < q.find.size(); ++k)
+    (q.find[k].kind == FindElem::Kind::Aggregate ? aggElems : groupElems).push_back(k);
+  std::unordered_map<std::vector<Value>, size_t, RowHash, RowEq> groupIndex;
+  std::vector<std::vector<Value>> groupKeys;
+  std::vector<std::vector<std::vector<Value>>> groupVals;  // group -> agg elem -> values
+  std::vector<Value> key(groupElems.size());
+  for (size_t i = 0; i < rows.nrows; ++i) {
+    const Value* row = rows.row(i);
+    for (size_t g = 0; g < groupElems.size(); ++g) {
+      const FindElem& e = q.find[groupElems[g]];
+      key[g] = e.kind == FindElem::Kind::Pull ? pullElem(e, row) : valueAt(row, e.var);
+    }
+    auto [it, fresh] = groupIndex.emplace(key, groupKeys.size());
+    if (fresh) {
+      groupKeys.push_back(key);
+      groupVals.emplace_back(aggElems.size());
+    }
+    for (size_t a = 0; a < aggElems.size(); ++a) groupVals[it->second][a].push_back(valueAt(row, q.find[aggElems[a]].var));
+  }
+  // With no grouping columns, aggregates over an empty input still yield a row.
+  if (groupElems.empty() && groupKeys.empty()) {
+    groupKeys.emplace_back();
+    groupVals.emplace_back(aggElems.size());
+  }
+  for (size_t g = 0; g < groupKeys.size(); ++g) {
+    std::vector<Value> out(q.find.size());
+    for (size_t k = 0; k < groupElems.size(); ++k) out[groupElems[k]] = groupKeys[g][k];
+    for (size_t a = 0; a < aggElems.size(); ++a) {
+      const FindElem& e = q.find[aggElems[a]];
+      std::vector<Value>& vals = groupVals[g][a];
+      std::vector<Value> constArgs;
+      for (const Value& c : e.constArgs) {
+        if (c.isSymbol() && c.interned().full.size() > 1 && c.interned().full[0] == '?') {
+          // An aggregate argument from :in (e.g. (max ?n ?x)).
+          int idx = -1;
+          for (size_t v = 0; v < q.varNames.size(); ++v)
+            if (q.varNames[v] == c.interned().full) idx = static_cast<int>(v);
+          int col = idx >= 0 ? f.relOf(idx) : -1;
+          if (col < 0) raise(ErrorCode::InvalidInput, "Unbound aggregate argument " + show(c));
+          constArgs.push_back(f.rels[static_cast<size_t>(col)].row(0)[f.rels[static_cast<size_t>(col)].col(idx)]);
+        } else {
+          constArgs.push_back(c);
+        }
+      }
+      if (ex.hostAggregate(e.fn)) {
+        out[aggElems[a]] = (*ex.hostAggregate(e.fn))(vals);
+        continue;
+      }
+      const Aggregate* agg = findAggregate(e.fn, constArgs.size());
+      if (!agg) raise(ErrorCode::InvalidInput, "Unknown aggregate function '" + e.fn + "'");
+      out[aggElems[a]] = agg->fn(std::span<const Value>(constArgs), vals);
+    }
+    res.cells.insert(res.cells.end(), out.begin(), out.end());
+    if (q.shape == Query::Shape::Scalar || q.shape == Query::Shape::Tuple) break;
+  }
+  (void)args;
+  (void)inputValues;
+  return res;
+}
+
+}  // namespace
+
+static QueryResult executeWith(const Query& q, std::span<const QueryArg> args, const QueryOptions& options,
+                               Value* explainOut) {
+  if (args.size() != q.inputs.size())
+    raise(ErrorCode::InvalidInput, "Wrong number of arguments for the query's :in: expected " +
+                                       std::to_string(q.inputs.size()) + ", got " + std::to_string(args.size()));
+  Executor ex(options, explainOut);
+  Frame f;
+  f.names = &q.varNames;
+  std::vector<Value> inputValues;
+  for (size_t i = 0; i < q.inputs.size(); ++i) {
+    const Input& in = q.inputs[i];
+    if (in.kind == Input::Kind::Source) ex.addSource(in.name, args[i]);
+    else if (in.kind == Input::Kind::Rules) {
+      if (args[i].isDb) raise(ErrorCode::InvalidInput, "Expected rules for %, got a database");
+      const Value& rv = args[i].value;
+      ex.setRules(parseRules(rv.isString() ? edn::readOne(rv.asString()) : rv));
+    }
+  }
+  for (size_t i = 0; i < q.inputs.size(); ++i)
+    if (q.inputs[i].kind == Input::Kind::Binding) bindInput(f, ex, q.inputs[i], args[i]);
+  ex.run(f, q.where);
+  QueryResult r = shape(q, ex, f, args, inputValues);
+  if (explainOut) *explainOut = ex.explainValue();
+  return r;
+}
+
+QueryResult execute(const Query& q, std::span<const QueryArg> args, const QueryOptions& options) {
+  return executeWith(q, args, options, nullptr);
+}
+
+Value q(const Value& form, std::span<const QueryArg> args, const QueryOptions& options) {
+  Query parsed = parseQuery(form);
+  return execute(parsed, args, options).toValue();
+}
+
+Value explain(const Value& form, std::span<const QueryArg> args, const QueryOptions& options) {
+  Query parsed = parseQuery(form);
+  Value steps;
+  QueryResult r = executeWith(parsed, args, options, &steps);
+  return Value::map({Value::keyword("steps"), steps, Value::keyword("rows"),
+                     Value::integer(static_cast<int64_t>(r.rows()))});
+}
+
+Value QueryResult::toValue() const {
+  auto rowValue = [&](size_t i) -> Value {
+    std::vector<Value> items(cells.begin() + static_cast<long>(i * width),
+                             cells.begin() + static_cast<long>((i + 1) * width));
+    if (keysKind == Query::Keys::None) return Value::vector(std::move(items));
+    std::vector<Value> kv;
+    for (size_t k = 0; k < width; ++k) {
+      switch (keysKind) {
+        case Query::Keys::Keys: kv.push_back(Value::keyword(keys[k])); break;
+        case Query::Keys::Strs: kv.push_back(Value::string(keys[k])); break;
+        default: kv.push_back(Value::symbol(keys[k])); break;
+      }
+      kv.push_back(items[k]);
+    }
+    return Value::map(std::move(kv));
+  };
+  switch (shape) {
+    case Query::Shape::Scalar: return cells.empty() ? Value() : cells[0];
+    case Query::Shape::Tuple: return cells.empty() ? Value() : rowValue(0);
+    case Query::Shape::Collection: return Value::vector(cells);
+    case Query::Shape::Relation: {
+      std::vector<Value> out;
+      for (size_t i = 0; i < rows(); ++i) out.push_back(rowValue(i));
+      return keysKind == Query::Keys::None ? Value::set(std::move(out)) : Value::vector(std::move(out));
+    }
+  }
+  return Value();
+}
+
+}  // namespace datalite::query
