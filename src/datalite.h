@@ -4,6 +4,8 @@
 //   datalite::Db db = datalite::Db::empty(datalite::edn::readOne(schemaEdn));
 //   datalite::TxReport r = db.transact(datalite::edn::readAll(txEdn));
 //   for (const datalite::Datom& d : r.dbAfter.datoms(datalite::IndexOrder::EAVT)) ...
+//   datalite::Value rows = datalite::query::q(datalite::edn::readOne("[:find ?e :where [?e :name]]"),
+//                                             {datalite::query::QueryArg::database(r.dbAfter)});
 #pragma once
 
 #include "core/error.h"      // DataliteError, ErrorCode
@@ -13,3 +15,6 @@
 #include "db/db.h"           // Db, TxReport, TxOptions
 #include "db/schema.h"       // Schema, Attribute
 #include "edn/edn.h"         // edn::readOne, edn::readAll, edn::print
+#include "pull/entity.h"     // pull::Entity
+#include "pull/pull.h"       // pull::pull, pull::pullMany
+#include "query/query.h"     // query::q, query::execute, query::explain
