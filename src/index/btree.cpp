@@ -492,6 +492,8 @@ void eraseInPlace(Leaf* l, uint32_t p) {
   l->dataBytes -= L;
 }
 
+bool applyLeafGeneral(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out);
+
 bool applyLeaf(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
   if (edits.size() == 1) {
     const BTree::Edit& e = edits[0];
@@ -516,6 +518,60 @@ bool applyLeaf(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
       }
     }
   }
+  // A few edits into a shared leaf: copying the leaf image and editing the
+  // copy in place is much cheaper than rebuilding it key by key (this is
+  // the path of every small transaction while older db values are alive).
+  if (!mut && !l->wide && edits.size() <= 8) {
+    size_t extra = 0;
+    for (const BTree::Edit& e : edits)
+      if (e.insert) extra += e.key.size() + 2;
+    size_t need = l->payloadBytes() + extra;
+    if (need <= c.leafBytes && l->dataBytes + extra <= 65535) {
+      Leaf* copy = allocLeaf(need);
+      copy->n = l->n;
+      copy->dataBytes = l->dataBytes;
+      std::memcpy(copy->payload(), l->payload(), l->payloadBytes());
+      size_t changed = 0, insertedBefore = c.inserted, erasedBefore = c.erased;
+      bool fits = true;
+      for (const BTree::Edit& e : edits) {
+        uint32_t p = copy->lowerBound(e.key);
+        bool found = p < copy->n && copy->key(p) == e.key;
+        if (e.insert == found) continue;
+        if (e.insert) {
+          if (!insertInPlace(copy, p, e.key, c)) {
+            fits = false;
+            break;
+          }
+          ++c.inserted;
+        } else {
+          eraseInPlace(copy, p);
+          ++c.erased;
+        }
+        ++changed;
+      }
+      if (fits) {
+        if (changed == 0) {
+          unref(copy);
+          return false;
+        }
+        if (copy->n == 0) {
+          unref(copy);
+          return true;
+        }
+        out.push(Entry{copy, copy->n, {}});
+        return true;
+      }
+      // Undo the counts of the partial attempt and take the general path.
+      c.inserted = insertedBefore;
+      c.erased = erasedBefore;
+      unref(copy);
+      return applyLeafGeneral(l, mut, edits, c, out);
+    }
+  }
+  return applyLeafGeneral(l, mut, edits, c, out);
+}
+
+bool applyLeafGeneral(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
   // General path: merge the leaf's keys with the edits.
   std::vector<std::string_view> keys;
   keys.reserve(l->n + edits.size());
