@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "datalite.h"
+#include "query/parser.h"
 
 using namespace datalite;
 
@@ -205,6 +206,7 @@ int main(int argc, char** argv) {
               static_cast<double>(db100k.memoryBytes()) / static_cast<double>(db100k.count()),
               static_cast<double>(rssAfter - rssBefore) / static_cast<double>(db100k.count()));
   std::printf("%-14s %12s\n", "op", "median ms");
+  std::fflush(stdout);
 
   auto report = [&](const char* name, double ms) { std::printf("%-14s %12.2f\n", name, ms); std::fflush(stdout); };
 
@@ -263,6 +265,120 @@ int main(int argc, char** argv) {
              }
              if (found != to - from) std::abort();
            }));
+  }
+  // Queries on db100k (canonical EDN from WORKLOADS.md).
+  struct NamedQuery {
+    const char* name;
+    const char* edn;
+    std::vector<Value> inputs;
+  };
+  std::vector<NamedQuery> queries = {
+      {"q1", "[:find ?e :where [?e :name \"Ivan\"]]", {}},
+      {"q2", "[:find ?e ?a :where [?e :name \"Ivan\"] [?e :age ?a]]", {}},
+      {"q2-switch", "[:find ?e ?a :where [?e :age ?a] [?e :name \"Ivan\"]]", {}},
+      {"q3", "[:find ?e ?a :where [?e :name \"Ivan\"] [?e :age ?a] [?e :sex :male]]", {}},
+      {"q4", "[:find ?e ?l ?a :where [?e :name \"Ivan\"] [?e :last-name ?l] [?e :age ?a] [?e :sex :male]]", {}},
+      {"q5-shortcircuit",
+       "[:find ?e ?n ?l ?a ?s ?al :in $ ?n ?a :where [?e :name ?n] [?e :age ?a] [?e :last-name ?l] [?e :sex ?s] "
+       "[?e :alias ?al]]",
+       {Value::string("Anastasia"), Value::integer(35)}},
+      {"qpred1", "[:find ?e ?s :where [?e :salary ?s] [(> ?s 50000)]]", {}},
+      {"qpred2", "[:find ?e ?s :in $ ?min_s :where [?e :salary ?s] [(> ?s ?min_s)]]", {Value::integer(50000)}},
+  };
+  for (const NamedQuery& nq : queries) {
+    if (!wanted(nq.name)) continue;
+    Value form = edn::readOne(nq.edn);
+    std::vector<query::QueryArg> args = {query::QueryArg::database(db100k)};
+    for (const Value& in : nq.inputs) args.push_back(query::QueryArg::data(in));
+    size_t rows = query::execute(query::parseQuery(form), args).rows();
+    double ms = measure(o, [&] {
+      // Parse included, as every user pays it.
+      query::QueryResult r = query::execute(query::parseQuery(form), args);
+      if (r.rows() != rows) std::abort();
+    });
+    std::printf("%-14s %12.3f   (%zu rows)\n", nq.name, ms, rows);
+  }
+
+  // Pull and rules on the tree and chain dbs of the reference suite.
+  const Value treeSchema = edn::readOne(
+      "{:follows {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}"
+      " :id {:db/unique :db.unique/identity}}");
+  auto wideDb = [&](int depth, int width) {
+    std::vector<Value> maps;
+    std::vector<std::pair<int64_t, int>> todo = {{1, depth}};
+    size_t personIndex = 0;
+    while (!todo.empty()) {
+      auto [id, d] = todo.back();
+      todo.pop_back();
+      const Person& p = people[personIndex++ % people.size()];
+      std::vector<Value> kv = {kw("db/id"), Value::string(std::to_string(id)), kw("name"), Value::string(p.name),
+                               kw("last-name"), Value::string(p.lastName), kw("sex"), kw(p.male ? "male" : "female"),
+                               kw("age"), Value::integer(p.age), kw("salary"), Value::integer(p.salary)};
+      if (d > 0) {
+        std::vector<Value> kids;
+        for (int k = 0; k < width; ++k) {
+          int64_t child = id * width + k;
+          kids.push_back(Value::string(std::to_string(child)));
+          todo.push_back({child, d - 1});
+        }
+        kv.push_back(kw("id"));
+        kv.push_back(Value::integer(id));
+        kv.push_back(kw("follows"));
+        kv.push_back(Value::vector(std::move(kids)));
+      }
+      maps.push_back(Value::map(std::move(kv)));
+    }
+    return Db::empty(treeSchema, o.db).with(maps);
+  };
+  auto longDb = [&](int depth, int width) {
+    std::vector<Value> tx;
+    for (int x = 0; x < width; ++x)
+      for (int y = 0; y <= depth; ++y) {
+        int64_t e = x * (depth + 1) + y + 1;
+        tx.push_back(Value::vector({kw("db/add"), Value::integer(e), kw("name"), Value::string("Ivan")}));
+        if (y < depth) tx.push_back(Value::vector({kw("db/add"), Value::integer(e), kw("follows"), Value::integer(e + 1)}));
+      }
+    return Db::empty(treeSchema, o.db).with(tx);
+  };
+  bool anyPull = wanted("pull-one") || wanted("pull-many") || wanted("pull-wildcard");
+  if (anyPull) {
+    Db pullDb = wideDb(4, 5);
+    Value root = edn::readOne("[:id 1]");
+    struct NamedPull {
+      const char* name;
+      const char* pattern;
+    };
+    for (NamedPull np : {NamedPull{"pull-one", "[:name {:follows ...}]"},
+                         NamedPull{"pull-many", "[:db/id :last-name :alias :sex :age :salary {:follows ...}]"},
+                         NamedPull{"pull-wildcard", "[* {:follows ...}]"}}) {
+      if (!wanted(np.name)) continue;
+      pull::Pattern pattern = pull::parsePattern(edn::readOne(np.pattern));
+      report(np.name, measure(o, [&] {
+               Value v = pull::pull(pullDb, pattern, root);
+               if (v.isNil()) std::abort();
+             }));
+    }
+  }
+  const Value rules = edn::readOne(
+      "[[(follows ?x ?y) [?x :follows ?y]] [(follows ?x ?y) [?x :follows ?t] (follows ?t ?y)]]");
+  const Value rulesQuery = edn::readOne("[:find ?e ?e2 :in $ % :where (follows ?e ?e2)]");
+  struct NamedRules {
+    const char* name;
+    bool wide;
+    int depth, width;
+  };
+  for (NamedRules nr : {NamedRules{"rules-wide-3x3", true, 3, 3}, NamedRules{"rules-wide-5x3", true, 5, 3},
+                        NamedRules{"rules-wide-7x3", true, 7, 3}, NamedRules{"rules-wide-4x6", true, 4, 6},
+                        NamedRules{"rules-long-10x3", false, 10, 3}, NamedRules{"rules-long-30x3", false, 30, 3},
+                        NamedRules{"rules-long-30x5", false, 30, 5}}) {
+    if (!wanted(nr.name)) continue;
+    Db rdb = nr.wide ? wideDb(nr.depth, nr.width) : longDb(nr.depth, nr.width);
+    std::vector<query::QueryArg> args = {query::QueryArg::database(rdb), query::QueryArg::data(rules)};
+    size_t rows = query::execute(query::parseQuery(rulesQuery), args).rows();
+    double ms = measure(o, [&] {
+      if (query::execute(query::parseQuery(rulesQuery), args).rows() != rows) std::abort();
+    });
+    std::printf("%-14s %12.3f   (%zu rows)\n", nr.name, ms, rows);
   }
   return 0;
 }
