@@ -189,6 +189,11 @@ void EditBatch::applyTo(index::BTree (&current)[kIndexCount], index::BTree (&tem
       allInserts = allInserts && p.insert;
     }
     sortKeys(keys);
+    if (allInserts && tree.empty()) {
+      // Into an empty tree (a first load): build it bottom-up.
+      tree = index::BTree::buildSorted(std::span<const std::string_view>(keys), tree.config());
+      continue;
+    }
     edits.clear();
     edits.reserve(keys.size());
     if (allInserts) {

@@ -130,6 +130,7 @@ class TxProcessor {
       expandMapWithRef(options_.txMeta, txRef, 0);
     }
     resolveTempids();
+    ea_.reserve(ops_.size() + 8);
     for (const Op& op : ops_) applyOp(op);
     addTxInstant();
     updateComposites();
@@ -406,13 +407,19 @@ class TxProcessor {
   // ---------------------------------------------------------------- tempids
   void noteEntityPosition(const ERef& e) {
     if (e.k != ERef::K::Temp) return;
-    if (tempIndex_.emplace(e.key, static_cast<uint32_t>(temps_.size())).second) temps_.push_back(TempInfo{e.key});
+    if (tempIndex_.emplace(e.key, static_cast<uint32_t>(temps_.size())).second) {
+      TempInfo t;
+      t.key = e.key;
+      t.firstOp = ops_.size();
+      temps_.push_back(std::move(t));
+    }
   }
 
   struct TempInfo {
     Value key;
     uint32_t parent = UINT32_MAX;  // union-find
     int64_t eid = 0;               // existing entity it upserts to
+    size_t firstOp = 0;            // ops before its first appearance
   };
 
   uint32_t findRoot(uint32_t i) {
@@ -491,7 +498,16 @@ class TxProcessor {
       if (!changed) break;
     }
     // Everything else becomes a new entity, in order of first appearance.
+    // As in DataScript, explicit entity ids met earlier in the transaction
+    // raise the next id.
+    size_t opIndex = 0;
+    int64_t explicitMax = 0;
     for (uint32_t i = 0; i < temps_.size(); ++i) {
+      for (; opIndex < temps_[i].firstOp && opIndex < ops_.size(); ++opIndex) {
+        const ERef& e = ops_[opIndex].e;
+        if (e.k == ERef::K::Eid && e.eid < kTx0) explicitMax = std::max(explicitMax, e.eid);
+      }
+      nextEid_ = std::max(nextEid_, explicitMax + 1);
       uint32_t r = findRoot(i);
       if (!temps_[r].eid) {
         if (nextEid_ >= kTx0) raise(ErrorCode::LimitExceeded, "entity ids exhausted");
@@ -599,7 +615,12 @@ class TxProcessor {
   // ---------------------------------------------------------------- overlay
   EAState& state(int64_t e, AttrId a) {
     auto [it, fresh] = ea_.try_emplace(EAKey{e, a});
-    if (fresh) attrsOf_[e].push_back(a);
+    if (fresh) {
+      attrsOf_[e].push_back(a);
+      // Entities above the db's max id (created by this transaction) and
+      // the tx entity have nothing in the db before: no probes needed.
+      if ((e > before_.maxEid_ && e < kTx0) || e == tx_) it->second.complete = true;
+    }
     return it->second;
   }
 
@@ -652,7 +673,8 @@ class TxProcessor {
     x.now = now;
     if (!x.logged) {
       x.logged = true;
-      log_.push_back(LogRef{e, a, x.venc});
+      EAState& s = state(e, a);
+      log_.push_back(LogRef{e, a, &s, static_cast<uint32_t>(&x - s.vals.data())});
     }
     if (now) {
       const Attribute& attr = attrOf(a);
@@ -976,7 +998,7 @@ class TxProcessor {
       const Attribute& attr = attrOf(a);
       for (const LogRef& l : log_) {
         if (l.a != a) continue;
-        ValEntry* x = findIn(state(l.e, l.a), l.venc);
+        ValEntry* x = &l.entry();
         if (!x || !x->now || x->before) continue;
         if (attr.isRef()) {
           if (!x->v.isInteger() || x->v.asLong() <= 0)
@@ -1054,8 +1076,9 @@ class TxProcessor {
 
     internal::EditBatch batch;
     int64_t added = 0, retracted = 0;
+    report.txData.reserve(log_.size());
     for (const LogRef& l : log_) {
-      ValEntry* x = findIn(state(l.e, l.a), l.venc);
+      ValEntry* x = &l.entry();
       if (x->before == x->now) continue;
       const Attribute& attr = attrOf(l.a);
       bool history = before_.keepHistory_ && !attr.noHistory;
@@ -1083,7 +1106,9 @@ class TxProcessor {
   struct LogRef {
     int64_t e;
     AttrId a;
-    std::string venc;
+    EAState* state;  // stable: unordered_map nodes do not move
+    uint32_t index;  // into state->vals (entries are only appended)
+    ValEntry& entry() const { return state->vals[index]; }
   };
   struct DirectComposite {
     int64_t e;
