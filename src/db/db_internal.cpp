@@ -144,35 +144,48 @@ void EditBatch::retract(int64_t e, AttrId a, std::string_view venc, int64_t asse
 
 namespace {
 
-// Big-endian first 8 bytes of a key: most comparisons of encoded keys are
-// decided there, so sorting compares integers first and bytes only on ties.
-uint64_t keyPrefix(std::string_view k) {
-  uint64_t p = 0;
-  size_t n = std::min<size_t>(8, k.size());
-  for (size_t i = 0; i < n; ++i) p |= static_cast<uint64_t>(static_cast<unsigned char>(k[i])) << (56 - 8 * i);
-  return p;
+// Keys sorted by byte order from position `depth` on (all share the first
+// `depth` bytes).
+bool lessFrom(std::string_view a, std::string_view b, size_t depth) {
+  return a.substr(std::min(depth, a.size())) < b.substr(std::min(depth, b.size()));
 }
 
-struct SortItem {
-  uint64_t prefix;
-  uint32_t index;
-};
+// MSD radix sort: one counting pass per byte position, recursing into
+// buckets; small buckets and very deep positions fall back to comparison
+// sorting (keeps recursion shallow for long keys).
+void radixSort(std::string_view* keys, size_t n, size_t depth, std::string_view* scratch) {
+  constexpr size_t kSmall = 48;
+  constexpr size_t kMaxRadixDepth = 24;
+  if (n < kSmall || depth >= kMaxRadixDepth) {
+    std::sort(keys, keys + n, [depth](std::string_view a, std::string_view b) { return lessFrom(a, b, depth); });
+    return;
+  }
+  size_t count[257] = {0};  // bucket 0: the key ends here
+  for (size_t i = 0; i < n; ++i)
+    ++count[keys[i].size() > depth ? static_cast<unsigned char>(keys[i][depth]) + 1 : 0];
+  size_t start[257];
+  size_t pos = 0;
+  for (int b = 0; b < 257; ++b) {
+    start[b] = pos;
+    pos += count[b];
+  }
+  size_t next[257];
+  std::copy(start, start + 257, next);
+  for (size_t i = 0; i < n; ++i) {
+    int b = keys[i].size() > depth ? static_cast<unsigned char>(keys[i][depth]) + 1 : 0;
+    scratch[next[b]++] = keys[i];
+  }
+  std::copy(scratch, scratch + n, keys);
+  for (int b = 1; b < 257; ++b)
+    if (count[b] > 1) radixSort(keys + start[b], count[b], depth + 1, scratch);
+}
 
 }  // namespace
 
 void sortKeys(std::vector<std::string_view>& keys) {
   if (std::is_sorted(keys.begin(), keys.end())) return;
-  std::vector<SortItem> items(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) items[i] = SortItem{keyPrefix(keys[i]), static_cast<uint32_t>(i)};
-  std::sort(items.begin(), items.end(), [&](const SortItem& x, const SortItem& y) {
-    if (x.prefix != y.prefix) return x.prefix < y.prefix;
-    std::string_view a = keys[x.index], b = keys[y.index];
-    size_t skip = std::min<size_t>(8, std::min(a.size(), b.size()));
-    return a.substr(skip) < b.substr(skip) || (a.substr(skip) == b.substr(skip) && a.size() < b.size());
-  });
-  std::vector<std::string_view> sorted(keys.size());
-  for (size_t i = 0; i < items.size(); ++i) sorted[i] = keys[items[i].index];
-  keys.swap(sorted);
+  std::vector<std::string_view> scratch(keys.size());
+  radixSort(keys.data(), keys.size(), 0, scratch.data());
 }
 
 void EditBatch::applyTo(index::BTree (&current)[kIndexCount], index::BTree (&temporal)[kIndexCount]) {

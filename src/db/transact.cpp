@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
+#include <new>
 #include <numeric>
 #include <unordered_map>
 #include <unordered_set>
@@ -65,9 +67,98 @@ struct ValEntry {
   bool logged = false;   // already in the change log
 };
 
+// The values of one (e, a) in the overlay. Nearly always one value, so the
+// first lives inline: no allocation per attribute of an entity.
+class ValList {
+ public:
+  ValList() = default;
+  ValList(const ValList&) = delete;
+  ValList& operator=(const ValList&) = delete;
+  ~ValList() {
+    for (uint32_t i = 0; i < size_; ++i) data()[i].~ValEntry();
+    if (heap_) ::operator delete(heap_);
+  }
+  ValEntry* data() { return heap_ ? heap_ : reinterpret_cast<ValEntry*>(inline_); }
+  ValEntry* begin() { return data(); }
+  ValEntry* end() { return data() + size_; }
+  uint32_t size() const { return size_; }
+  ValEntry& operator[](uint32_t i) { return data()[i]; }
+  ValEntry& back() { return data()[size_ - 1]; }
+  void push_back(ValEntry&& x) {
+    if (size_ == cap_) grow();
+    new (data() + size_) ValEntry(std::move(x));
+    ++size_;
+  }
+
+ private:
+  void grow() {
+    uint32_t cap = cap_ * 2;
+    auto* fresh = static_cast<ValEntry*>(::operator new(sizeof(ValEntry) * cap));
+    for (uint32_t i = 0; i < size_; ++i) {
+      new (fresh + i) ValEntry(std::move(data()[i]));
+      data()[i].~ValEntry();
+    }
+    if (heap_) ::operator delete(heap_);
+    heap_ = fresh;
+    cap_ = cap;
+  }
+  alignas(ValEntry) unsigned char inline_[sizeof(ValEntry)];
+  ValEntry* heap_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t cap_ = 1;
+};
+
 struct EAState {
   bool complete = false;  // all values of the db before are loaded
-  std::vector<ValEntry> vals;
+  ValList vals;
+};
+
+// (e, a) -> EAState. States live in a deque (stable addresses); the index is
+// open addressing over (e, a), so creating a state allocates nothing most
+// of the time.
+class EAIndex {
+ public:
+  // The state for (e, a) and whether it was just created.
+  std::pair<EAState*, bool> findOrCreate(int64_t e, AttrId a) {
+    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 64 : slots_.size() * 2);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash(e, a) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (!s.state) {
+        states_.emplace_back();
+        s = Slot{e, a, &states_.back()};
+        ++count_;
+        return {s.state, true};
+      }
+      if (s.e == e && s.a == a) return {s.state, false};
+    }
+  }
+
+ private:
+  struct Slot {
+    int64_t e = 0;
+    AttrId a = 0;
+    EAState* state = nullptr;
+  };
+  static size_t hash(int64_t e, AttrId a) {
+    uint64_t h = static_cast<uint64_t>(e) * 0x9E3779B97F4A7C15ULL ^ (static_cast<uint64_t>(a) * 0xC2B2AE3D27D4EB4FULL);
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+  void rehash(size_t size) {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(size, Slot{});
+    size_t mask = size - 1;
+    for (const Slot& s : old) {
+      if (!s.state) continue;
+      size_t i = hash(s.e, s.a) & mask;
+      while (slots_[i].state) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::deque<EAState> states_;
+  size_t count_ = 0;
 };
 
 struct UniqueKey {
@@ -130,7 +221,7 @@ class TxProcessor {
       expandMapWithRef(options_.txMeta, txRef, 0);
     }
     resolveTempids();
-    ea_.reserve(ops_.size() + 8);
+    for (const Op& op : ops_) tracksAttrs_ = tracksAttrs_ || op.kind == OpKind::RetractEntity;
     for (const Op& op : ops_) applyOp(op);
     addTxInstant();
     updateComposites();
@@ -614,14 +705,14 @@ class TxProcessor {
 
   // ---------------------------------------------------------------- overlay
   EAState& state(int64_t e, AttrId a) {
-    auto [it, fresh] = ea_.try_emplace(EAKey{e, a});
+    auto [st, fresh] = ea_.findOrCreate(e, a);
     if (fresh) {
-      attrsOf_[e].push_back(a);
+      if (tracksAttrs_) attrsOf_[e].push_back(a);
       // Entities above the db's max id (created by this transaction) and
       // the tx entity have nothing in the db before: no probes needed.
-      if ((e > before_.maxEid_ && e < kTx0) || e == tx_) it->second.complete = true;
+      if ((e > before_.maxEid_ && e < kTx0) || e == tx_) st->complete = true;
     }
-    return it->second;
+    return *st;
   }
 
   ValEntry* findIn(EAState& s, std::string_view venc) {
@@ -1106,7 +1197,7 @@ class TxProcessor {
   struct LogRef {
     int64_t e;
     AttrId a;
-    EAState* state;  // stable: unordered_map nodes do not move
+    EAState* state;  // stable: states live in a deque
     uint32_t index;  // into state->vals (entries are only appended)
     ValEntry& entry() const { return state->vals[index]; }
   };
@@ -1130,7 +1221,9 @@ class TxProcessor {
   std::vector<TempInfo> temps_;
   std::unordered_map<Value, uint32_t, ValueHash, ValueEq> tempIndex_;
 
-  std::unordered_map<EAKey, EAState, EAKeyHash> ea_;
+  EAIndex ea_;
+  // Attributes touched per entity; only :db/retractEntity needs them.
+  bool tracksAttrs_ = false;
   std::unordered_map<int64_t, std::vector<AttrId>> attrsOf_;
   std::unordered_map<UniqueKey, std::vector<int64_t>, UniqueKeyHash> uniqueAdds_;
   std::unordered_map<int64_t, std::vector<EAKey>> refAdds_;
