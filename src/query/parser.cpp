@@ -48,7 +48,10 @@ class Scope {
 
 class ClauseParser {
  public:
-  ClauseParser(Scope& scope, int depth = 0) : scope_(scope), depth_(depth) {}
+  // `source` is the default source of the clauses: `$`, or the source that
+  // prefixes an enclosing ($src or ...) / ($src not ...) / ($src and ...).
+  ClauseParser(Scope& scope, int depth = 0, std::string source = "$")
+      : scope_(scope), depth_(depth), source_(std::move(source)) {}
 
   Clauses parseClauses(const std::vector<Value>& forms, size_t from = 0, bool allowAnd = false) {
     Clauses out;
@@ -126,7 +129,7 @@ class ClauseParser {
       const auto& items = form.items();
       if (items.empty()) fail("Empty clause", form);
       size_t at = 0;
-      std::string source = "$";
+      std::string source = source_;
       if (isSourceSymbol(items[0])) {
         source = items[0].interned().full;
         at = 1;
@@ -151,6 +154,7 @@ class ClauseParser {
   Clause parsePattern(const Value& form) {
     const auto& items = form.items();
     Clause c{Clause::Kind::Pattern};
+    c.source = source_;
     size_t at = 0;
     if (isSourceSymbol(items[0])) {
       c.source = items[0].interned().full;
@@ -192,7 +196,7 @@ class ClauseParser {
     c.source = source;
     c.form = form;
     size_t bodyFrom = at + 1;
-    ClauseParser inner(scope_, depth_ + 1);
+    ClauseParser inner(scope_, depth_ + 1, source);
     if (op == "not-join" || op == "or-join") {
       if (items.size() <= at + 1) fail("Cannot parse " + op + ", expected join variables", form);
       const Value& vars = items[at + 1];
@@ -230,6 +234,7 @@ class ClauseParser {
 
   Scope& scope_;
   int depth_;
+  std::string source_;
 };
 
 // Variables a clause list binds or uses (for 'or' and 'not' join sets).
