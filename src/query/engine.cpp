@@ -11,6 +11,7 @@
 // recursion work without evaluating a rule over the whole database.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -661,7 +662,8 @@ class Executor {
     // Lookups per distinct binding, or one scan and a hash join.
     double lookups = static_cast<double>(R.nrows);
     // A lookup costs a seek (~20 key comparisons); a scan touches every key.
-    bool useLookup = lookups * 20 < scanCount + lookups;
+    // Bound lookup refs and idents naming entities only resolve by lookup.
+    bool useLookup = lookups * 20 < scanCount + lookups || needsResolving(db, c, fx, R, boundPos);
     if (useLookup) {
       R = lookupJoin(db, c, fx, R, boundPos, freePos);
       logStep("lookup", c.form, R.nrows, "per-binding");
@@ -673,6 +675,17 @@ class Executor {
       R = joinRels(R, s);
       logStep("scan+hash-join", c.form, R.nrows, std::string(indexOrderName(constOrder)));
     }
+  }
+
+  bool needsResolving(const Db& db, const Clause& c, const Fixed& fx, const Rel& R, const std::vector<int>& boundPos) {
+    bool refValue = fx.a && db.schema().get(fx.aVal).isRef();
+    for (int p : boundPos) {
+      if (p != 0 && p != 3 && !(p == 2 && refValue)) continue;
+      int col = R.col(c.terms[static_cast<size_t>(p)].var);
+      for (size_t i = 0; i < R.nrows; ++i)
+        if (R.row(i)[col].kind() != Kind::Long) return true;
+    }
+    return false;
   }
 
   Rel lookupJoin(const Db& db, const Clause& c, const Fixed& base, const Rel& R, const std::vector<int>& boundPos,
@@ -1010,7 +1023,14 @@ class Executor {
     if (joinBound.empty())
       raise(ErrorCode::InvalidInput, "Insufficient bindings: none of the variables of " + show(c.form) + " is bound");
     Frame sub = subFrame(f, joinBound);
-    run(sub, c.branches[0]);
+    ++negDepth_;
+    try {
+      run(sub, c.branches[0]);
+    } catch (...) {
+      --negDepth_;
+      throw;
+    }
+    --negDepth_;
     Rel matched = sub.isEmpty() ? Rel{joinBound, {}, 0} : project(sub, joinBound);
     // Anti-join.
     int ri = merge(f, joinBound);
@@ -1118,10 +1138,11 @@ class Executor {
       }
       if (t.seedSet.insert(seed).second) {
         t.seeds.push_back(seed);
-        changed_ = true;
+        markChanged();
       }
     }
-    if (!inFixpoint_) solveRules();
+    if (!inFixpoint_) solveRules(nullptr);
+    else if (negDepth_ > 0) solveNegated(c.name);
     // Join the facts with the call.
     Rel r;
     std::vector<int> firstPos;
@@ -1152,21 +1173,73 @@ class Executor {
     addRel(f, std::move(r));
   }
 
-  // Naive fixpoint over all tables: evaluate every rule branch with its
-  // table's seeds until no table gains facts or seeds.
-  void solveRules() {
+  void markChanged() {
+    changed_ = true;
+    ++changes_;
+  }
+
+  // Naive fixpoint over the tables (of the rules in `only`, or all): evaluate
+  // every rule branch with its table's seeds until no table gains facts or
+  // seeds.
+  void solveRules(const std::unordered_set<std::string>* only) {
+    bool wasInFixpoint = inFixpoint_;
     inFixpoint_ = true;
     size_t iterations = 0;
     do {
       changed_ = false;
       for (size_t ti = 0; ti < tables_.size(); ++ti) {
+        if (only && !only->count(tables_[ti]->name)) continue;
         if (++iterations > options_.maxRuleIterations)
           raise(ErrorCode::LimitExceeded, "rule evaluation exceeded " + std::to_string(options_.maxRuleIterations) +
                                               " steps");
         evaluateTable(ti);
       }
     } while (changed_);
-    inFixpoint_ = false;
+    inFixpoint_ = wasInFixpoint;
+  }
+
+  // Rules reachable from `name` through calls in rule bodies (with itself).
+  std::unordered_set<std::string> dependencies(const std::string& name) const {
+    std::unordered_set<std::string> out{name};
+    std::vector<std::string> todo{name};
+    std::function<void(const Clauses&)> scan = [&](const Clauses& cs) {
+      for (const Clause& c : cs) {
+        if (c.kind == Clause::Kind::RuleCall && out.insert(c.name).second) todo.push_back(c.name);
+        for (const Clauses& b : c.branches) scan(b);
+      }
+    };
+    while (!todo.empty()) {
+      std::string n = todo.back();
+      todo.pop_back();
+      for (const Rule& r : rules_.rules)
+        if (r.name == n) scan(r.body);
+    }
+    return out;
+  }
+
+  // A rule called under 'not' during the fixpoint: its facts must be
+  // complete before the negation is decided (stratified negation), so solve
+  // the rules it depends on to their own fixpoint first.
+  void solveNegated(const std::string& name) {
+    for (const std::string& n : negStack_)
+      if (n == name)
+        raise(ErrorCode::InvalidInput, "Rule '" + name + "' depends on its own negation (unstratified 'not')");
+    std::unordered_set<std::string> deps = dependencies(name);
+    bool outerChanged = changed_;
+    uint64_t before = changes_;
+    int outerNeg = negDepth_;
+    negStack_.push_back(name);
+    negDepth_ = 0;
+    try {
+      solveRules(&deps);
+    } catch (...) {
+      negStack_.pop_back();
+      negDepth_ = outerNeg;
+      throw;
+    }
+    negStack_.pop_back();
+    negDepth_ = outerNeg;
+    changed_ = outerChanged || changes_ != before;
   }
 
   void evaluateTable(size_t ti) {
@@ -1224,7 +1297,7 @@ class Executor {
         for (size_t i = 0; i < head.size(); ++i) fact[i] = row[facts.col(head[i])];
         if (t.factSet.insert(fact).second) {
           t.facts.addRow(fact.data());
-          changed_ = true;
+          markChanged();
           if (++ruleFacts_ > options_.maxRows)
             raise(ErrorCode::LimitExceeded, "rule evaluation produced more than " + std::to_string(options_.maxRows) +
                                                 " facts");
@@ -1276,6 +1349,9 @@ class Executor {
   std::vector<std::unique_ptr<RuleTable>> tables_;
   bool inFixpoint_ = false;
   bool changed_ = false;
+  uint64_t changes_ = 0;
+  int negDepth_ = 0;                  // 'not' bodies being run
+  std::vector<std::string> negStack_;  // rules solved for a negation, innermost last
   size_t ruleFacts_ = 0;
   std::map<std::pair<const Schema*, AttrId>, Value> attrValues_;
 };
