@@ -179,21 +179,26 @@ void encodeValueAt(const Value& v, std::string& out, int depth) {
 
 }  // namespace
 
+// Header byte then `len` big-endian bytes of n, appended in one go.
+static void appendHeaderAndBytes(char header, uint64_t n, int len, std::string& out) {
+  char buf[9];
+  buf[0] = header;
+  for (int i = 0; i < len; ++i) buf[1 + i] = static_cast<char>((n >> (8 * (len - 1 - i))) & 0xFF);
+  out.append(buf, static_cast<size_t>(len) + 1);
+}
+
 void encodeUnsigned(uint64_t n, std::string& out) {
   int len = byteLength(n);
-  out.push_back(static_cast<char>(len));
-  putBigEndian(n, len, out);
+  appendHeaderAndBytes(static_cast<char>(len), n, len, out);
 }
 
 void encodeSigned(int64_t n, std::string& out) {
   if (n >= 0) {
     int len = byteLength(static_cast<uint64_t>(n));
-    out.push_back(static_cast<char>(0x80 + len));
-    putBigEndian(static_cast<uint64_t>(n), len, out);
+    appendHeaderAndBytes(static_cast<char>(0x80 + len), static_cast<uint64_t>(n), len, out);
   } else {
     int len = byteLength(~static_cast<uint64_t>(n));
-    out.push_back(static_cast<char>(0x7F - len));
-    putBigEndian(static_cast<uint64_t>(n), len, out);
+    appendHeaderAndBytes(static_cast<char>(0x7F - len), static_cast<uint64_t>(n), len, out);
   }
 }
 

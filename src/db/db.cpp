@@ -114,23 +114,28 @@ Db Db::init(std::vector<InitDatom> datoms, const Value& schemaMap, const DbOptio
     maxTx = std::max(maxTx, tx);
   }
   uint64_t count = 0;
+  bool hadDuplicates = false;
   for (int i = 0; i < kIndexCount; ++i) {
     std::vector<std::string_view> keys;
     keys.reserve(spans[i].size());
     for (auto [off, len] : spans[i]) keys.push_back(std::string_view(arenas[i]).substr(off, len));
     internal::sortKeys(keys);
     // The same (e, a, v) given twice (with any tx) is one datom: the first
-    // tx wins. Keys of one (e, a, v) are adjacent in every order.
+    // tx wins. Keys of one (e, a, v) are adjacent in every order; EAVT is
+    // checked first and the others only when it had duplicates.
     IndexOrder order = static_cast<IndexOrder>(i);
-    size_t out = 0;
-    std::string_view prevGroup;
-    for (size_t k = 0; k < keys.size(); ++k) {
-      std::string_view group = keys[k].substr(0, splitKey(order, keys[k], false).txOffset);
-      if (out > 0 && group == prevGroup) continue;
-      prevGroup = group;
-      keys[out++] = keys[k];
+    if (order == IndexOrder::EAVT || hadDuplicates) {
+      size_t out = 0;
+      std::string_view prevGroup;
+      for (size_t k = 0; k < keys.size(); ++k) {
+        std::string_view group = keys[k].substr(0, splitKey(order, keys[k], false).txOffset);
+        if (out > 0 && group == prevGroup) continue;
+        prevGroup = group;
+        keys[out++] = keys[k];
+      }
+      if (order == IndexOrder::EAVT) hadDuplicates = out != keys.size();
+      keys.resize(out);
     }
-    keys.resize(out);
     if (order == IndexOrder::EAVT) count = keys.size();
     db.current_[i] = index::BTree::buildSorted(std::span<const std::string_view>(keys), options.btree);
   }
