@@ -316,8 +316,10 @@ class Executor {
     return it == options_.aggregates->end() ? nullptr : &it->second;
   }
 
+  // `$` names the default source: the query's `$`, or inside a rule body
+  // the source its call was prefixed with.
   const Source& source(const std::string& name) {
-    auto it = sources_.find(name);
+    auto it = sources_.find(name == "$" ? defaultSource_ : name);
     if (it == sources_.end()) raise(ErrorCode::InvalidInput, "Unknown data source " + name);
     return it->second;
   }
@@ -1083,6 +1085,7 @@ class Executor {
   // ---------------------------------------------------------------- rules
   struct RuleTable {
     std::string name;
+    std::string source;  // the default source of the body
     std::vector<bool> mask;
     RowSet seedSet;
     std::vector<std::vector<Value>> seeds;
@@ -1096,11 +1099,12 @@ class Executor {
     return nullptr;
   }
 
-  RuleTable& table(const std::string& name, const std::vector<bool>& mask, size_t arity) {
+  RuleTable& table(const std::string& name, const std::string& src, const std::vector<bool>& mask, size_t arity) {
     for (auto& t : tables_)
-      if (t->name == name && t->mask == mask) return *t;
+      if (t->name == name && t->source == src && t->mask == mask) return *t;
     auto t = std::make_unique<RuleTable>();
     t->name = name;
+    t->source = src;
     t->mask = mask;
     for (size_t i = 0; i < arity; ++i) t->facts.vars.push_back(static_cast<VarId>(i));
     tables_.push_back(std::move(t));
@@ -1125,7 +1129,8 @@ class Executor {
       if (t.isVar() && mask[i] && std::find(boundVars.begin(), boundVars.end(), t.var) == boundVars.end())
         boundVars.push_back(t.var);
     }
-    RuleTable& t = table(c.name, mask, arity);
+    std::string src = c.source == "$" ? defaultSource_ : c.source;
+    RuleTable& t = table(c.name, src, mask, arity);
     // Seeds: the bound argument values of every binding.
     Rel bindings = boundVars.empty() ? unitRel() : project(f, boundVars);
     std::vector<Value> seed;
@@ -1245,6 +1250,12 @@ class Executor {
   void evaluateTable(size_t ti) {
     // Copy what we need: evaluating may add tables (invalidating refs).
     std::string name = tables_[ti]->name;
+    struct SourceScope {
+      std::string& current;
+      std::string saved;
+      ~SourceScope() { current = saved; }
+    } scope{defaultSource_, defaultSource_};
+    defaultSource_ = tables_[ti]->source;
     std::vector<bool> mask = tables_[ti]->mask;
     std::vector<std::vector<Value>> seeds = tables_[ti]->seeds;
     bool anyMask = std::find(mask.begin(), mask.end(), true) != mask.end();
@@ -1350,6 +1361,7 @@ class Executor {
   bool inFixpoint_ = false;
   bool changed_ = false;
   uint64_t changes_ = 0;
+  std::string defaultSource_ = "$";
   int negDepth_ = 0;                  // 'not' bodies being run
   std::vector<std::string> negStack_;  // rules solved for a negation, innermost last
   size_t ruleFacts_ = 0;

@@ -207,3 +207,43 @@ TEST_CASE("rules: negation inside rules", "[query][rules]") {
                        [(top ?x) [?x :follows _] (not-join [?x] (follows ?z ?x))]])";
   CHECK(S("[:find ?x :in $ % :where (top ?x)]", {D(cdb), V(r3)}) == "[[1]]");
 }
+
+TEST_CASE("rules: more shapes", "[query][rules]") {
+  Db db = peopleDb();
+  std::vector<std::pair<int, int>> cyc = {{1, 2}, {2, 3}, {3, 1}, {3, 4}};
+  Db cdb = edgesDb(cyc);
+  // Cycles: a node follows itself when on a cycle.
+  CHECK(S("[:find ?x :in $ % :where (follows ?x ?x)]", {D(cdb), V(kFollows)}) == "[[1] [2] [3]]");
+  CHECK(S("[:find ?y :in $ % :where (follows 4 ?y)]", {D(cdb), V(kFollows)}) == "[]");
+  // or inside a rule body; a rule with a constant in its body.
+  const char* rules = R"([[(tagged ?e ?t) (or (and [?e :sex :male] [(ground :m) ?t])
+                                                 (and [?e :sex :female] [(ground :f) ?t]))]
+                          [(ivan ?e) [?e :name "Ivan"]]
+                          [(fedor? ?e ?yes) [?e :name ?n] [(= ?n "Fedor") ?yes]]])";
+  CHECK(S("[:find ?e ?t :in $ % :where (tagged ?e ?t)]", {D(db), V(rules)}) == "[[1 :m] [2 :m] [3 :f]]");
+  CHECK(S("[:find ?e :in $ % :where (tagged ?e :f)]", {D(db), V(rules)}) == "[[3]]");
+  CHECK(S("[:find ?e :in $ % :where (ivan ?e) (tagged ?e :m)]", {D(db), V(rules)}) == "[[1]]");
+  CHECK(S("[:find ?e ?y :in $ % :where (fedor? ?e ?y) [(true? ?y)]]", {D(db), V(rules)}) == "[[5 true]]");
+  // A rule call with a source prefix runs its body against that source.
+  Db other = Db::empty().with(tx(R"([{:db/id 7 :name "Ivan"}])"));
+  CHECK(S("[:find ?e :in $ $o % :where ($o ivan ?e)]", {D(db), D(other), V(rules)}) == "[[7]]");
+  CHECK(S("[:find ?e :in $ $o % :where (ivan ?e)]", {D(db), D(other), V(rules)}) == "[[1] [3]]");
+  CHECK(S("[:find ?a ?b :in $ $o % :where ($o ivan ?a) (ivan ?b)]", {D(db), D(other), V(rules)}) ==
+        "[[7 1] [7 3]]");
+  // A rule over a collection source.
+  CHECK(S("[:find ?y :in $ % :where (follows 1 ?y)]", {V("[[1 :follows 2] [2 :follows 3]]"), V(kFollows)}) ==
+        "[[2] [3]]");
+  // Unstratified negation is an error, not a hang.
+  const char* bad = R"([[(p ?x) [?x :name] (not (q ?x))]
+                        [(q ?x) [?x :name] (not (p ?x))]])";
+  Caught err = E("[:find ?x :in $ % :where (p ?x)]", {D(db), V(bad)});
+  CHECK(err.thrown);
+  // Rule recursion hitting the iteration limit is a limit-exceeded error.
+  std::vector<std::pair<int, int>> chain;
+  for (int i = 1; i < 200; ++i) chain.push_back({i, i + 1});
+  QueryOptions opts;
+  opts.maxRuleIterations = 10;
+  Caught lim = E("[:find ?x ?y :in $ % :where (follows ?x ?y)]", {D(edgesDb(chain)), V(kFollows)}, opts);
+  CHECK(lim.thrown);
+  CHECK(lim.code == ErrorCode::LimitExceeded);
+}
