@@ -232,6 +232,24 @@ class Executor {
 
   void setRules(RuleSet rules) { rules_ = std::move(rules); }
 
+  // Unknown functions and rules are errors whatever the data (a clause that
+  // matches nothing must not hide them).
+  void validateCalls(const Clauses& clauses) {
+    for (const Clause& c : clauses) {
+      if (c.kind == Clause::Kind::Predicate || c.kind == Clause::Kind::Function) {
+        bool known = c.name == "get-else" || c.name == "get-some" || c.name == "missing?" ||
+                     (options_.functions && options_.functions->count(c.name)) || findBuiltin(c.name);
+        if (!known) raise(ErrorCode::InvalidInput, "Unknown function '" + c.name + "' in " + show(c.form));
+      } else if (c.kind == Clause::Kind::RuleCall && !firstRule(c.name)) {
+        raise(ErrorCode::InvalidInput, "Unknown rule '" + c.name + "' in " + show(c.form));
+      }
+      for (const Clauses& b : c.branches) validateCalls(b);
+    }
+  }
+  void validateRules() {
+    for (const Rule& r : rules_.rules) validateCalls(r.body);
+  }
+
   // Runs clauses in the frame until all are applied or the frame is empty.
   void run(Frame& f, const Clauses& clauses) {
     std::vector<const Clause*> remaining;
@@ -1561,6 +1579,8 @@ static QueryResult executeWith(const Query& q, std::span<const QueryArg> args, c
   }
   for (size_t i = 0; i < q.inputs.size(); ++i)
     if (q.inputs[i].kind == Input::Kind::Binding) bindInput(f, ex, q.inputs[i], args[i]);
+  ex.validateRules();
+  ex.validateCalls(q.where);
   ex.run(f, q.where);
   QueryResult r = shape(q, ex, f, args, inputValues);
   if (explainOut) *explainOut = ex.explainValue();

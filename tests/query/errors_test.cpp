@@ -187,3 +187,12 @@ TEST_CASE("errors: fuzzed queries throw only DataliteError", "[query][errors][fu
   CHECK(ok > 50);
   CHECK(errors > 50);
 }
+
+TEST_CASE("errors: unknown functions and rules are reported even when nothing matches", "[query][errors]") {
+  Db db = peopleDb();
+  expectError("[:find ?e :where [?e :nope] [(nosuchfn ?e)]]", {D(db)}, ErrorCode::InvalidInput, {"nosuchfn"});
+  expectError("[:find ?e :where [?e :nope] (not [(nosuchfn ?e)])]", {D(db)}, ErrorCode::InvalidInput, {"nosuchfn"});
+  expectError("[:find ?e :where [?e :nope] (norule ?e)]", {D(db)}, ErrorCode::InvalidInput, {"norule"});
+  expectError("[:find ?e :in $ % :where [?e :nope] (r ?e)]", {D(db), V("[[(r ?x) [(nofn ?x)]]]")},
+              ErrorCode::InvalidInput, {"nofn", "(nofn ?x)"});
+}
