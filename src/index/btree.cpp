@@ -99,26 +99,57 @@ struct Leaf : Node {
   }
 };
 
+// A branch is one heap block (like a leaf), so that copying it on a
+// copy-on-write path is one allocation + memcpy + child refcount increments:
+//   header | Node* kids[cap] | uint64_t counts[cap] | uint32_t sepEnd[cap]
+//          | char seps[sepCap]
+// counts[i] is the number of keys in child i's subtree (uint64: a tree may
+// hold more than 2^32 keys natively). sep(i) = seps[sepEnd[i-1], sepEnd[i]),
+// sep(0) is empty. `cap`/`sepCap` are the capacities the block was allocated
+// with; clones and freshly built branches are allocated exactly.
 struct Branch : Node {
-  std::vector<Node*> kids;       // each owns one reference
-  std::vector<uint64_t> counts;  // keys in each child's subtree
-  std::vector<uint32_t> sepEnd;  // sep(i) = seps[sepEnd[i-1], sepEnd[i]); sep(0) empty
-  std::string seps;
+  uint32_t n = 0;         // number of children
+  uint32_t cap = 0;       // child slots
+  uint32_t sepBytes = 0;  // separator bytes used (sepEnd[n-1], or 0)
+  uint32_t sepCap = 0;    // separator byte capacity
 
   Branch() : Node(kBranch) {}
-  size_t size() const { return kids.size(); }
+  static constexpr size_t kHeader = (sizeof(Node) + 16 + 7) & ~size_t(7);
+  static size_t blockBytes(size_t cap, size_t sepCap) {
+    return kHeader + cap * (sizeof(Node*) + sizeof(uint64_t) + sizeof(uint32_t)) + sepCap;
+  }
+  char* base() { return reinterpret_cast<char*>(this); }
+  const char* base() const { return reinterpret_cast<const char*>(this); }
+  Node** kids() { return reinterpret_cast<Node**>(base() + kHeader); }
+  Node* const* kids() const { return reinterpret_cast<Node* const*>(base() + kHeader); }
+  uint64_t* counts() { return reinterpret_cast<uint64_t*>(base() + kHeader + size_t(cap) * 8); }
+  const uint64_t* counts() const {
+    return reinterpret_cast<const uint64_t*>(base() + kHeader + size_t(cap) * 8);
+  }
+  uint32_t* sepEnd() { return reinterpret_cast<uint32_t*>(base() + kHeader + size_t(cap) * 16); }
+  const uint32_t* sepEnd() const {
+    return reinterpret_cast<const uint32_t*>(base() + kHeader + size_t(cap) * 16);
+  }
+  char* seps() { return base() + kHeader + size_t(cap) * 20; }
+  const char* seps() const { return base() + kHeader + size_t(cap) * 20; }
+
+  size_t size() const { return n; }
   // Single accessor for children: the future lazy loader hooks in here.
-  Node* child(size_t i) const { return kids[i]; }
+  Node* child(size_t i) const { return kids()[i]; }
   std::string_view sep(size_t i) const {
-    uint32_t s = i ? sepEnd[i - 1] : 0;
-    return {seps.data() + s, size_t(sepEnd[i] - s)};
+    const uint32_t* se = sepEnd();
+    uint32_t s = i ? se[i - 1] : 0;
+    return {seps() + s, size_t(se[i] - s)};
   }
   // Index of the child whose key range contains k.
   size_t route(std::string_view k) const {
-    size_t lo = 1, hi = kids.size();
+    const uint32_t* se = sepEnd();
+    const char* sp = seps();
+    size_t lo = 1, hi = n;
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      if (sep(mid).compare(k) <= 0)
+      std::string_view s(sp + se[mid - 1], size_t(se[mid] - se[mid - 1]));
+      if (s.compare(k) <= 0)
         lo = mid + 1;
       else
         hi = mid;
@@ -126,17 +157,14 @@ struct Branch : Node {
     return lo - 1;
   }
   uint64_t total() const {
+    const uint64_t* c = counts();
     uint64_t t = 0;
-    for (uint64_t c : counts) t += c;
+    for (uint32_t i = 0; i < n; ++i) t += c[i];
     return t;
   }
-  size_t heapBytes() const {
-    size_t b = sizeof(Branch) + kids.capacity() * sizeof(Node*) +
-               counts.capacity() * sizeof(uint64_t) + sepEnd.capacity() * sizeof(uint32_t);
-    if (seps.capacity() > 15) b += seps.capacity() + 1;
-    return b;
-  }
+  size_t heapBytes() const { return blockBytes(cap, sepCap); }
 };
+static_assert(sizeof(Branch) <= Branch::kHeader, "branch header overlaps its arrays");
 
 inline const Leaf* asLeaf(const Node* n) { return static_cast<const Leaf*>(n); }
 inline Leaf* asLeaf(Node* n) { return static_cast<Leaf*>(n); }
@@ -155,8 +183,10 @@ void destroy(Node* n) {
     ::operator delete(static_cast<void*>(l));
   } else {
     Branch* b = asBranch(n);
-    for (Node* k : b->kids) unref(k);
-    delete b;
+    Node** kids = b->kids();
+    for (uint32_t i = 0; i < b->n; ++i) unref(kids[i]);
+    b->~Branch();
+    ::operator delete(static_cast<void*>(b));
   }
 }
 
@@ -173,19 +203,31 @@ Leaf* allocLeaf(size_t cap) {
   return l;
 }
 
-Branch* allocBranch() {
-  Branch* b = new Branch();
+// An empty branch with room for `cap` children and `sepCap` separator bytes.
+Branch* allocBranch(size_t cap, size_t sepCap) {
+  if (cap > UINT32_MAX || sepCap > UINT32_MAX)
+    throw std::length_error("datalite btree: branch too large");
+  void* mem = ::operator new(Branch::blockBytes(cap, sepCap));
+  Branch* b = new (mem) Branch();
+  b->cap = static_cast<uint32_t>(cap);
+  b->sepCap = static_cast<uint32_t>(sepCap);
   g_nodeAllocs.fetch_add(1, std::memory_order_relaxed);
   return b;
 }
 
+// Copy of src (exactly sized) sharing its children: one allocation, four
+// memcpys and one refcount increment per child.
 Branch* cloneBranch(const Branch* src) {
-  Branch* b = allocBranch();
-  b->kids = src->kids;
-  b->counts = src->counts;
-  b->sepEnd = src->sepEnd;
-  b->seps = src->seps;
-  for (Node* k : b->kids) ref(k);
+  uint32_t n = src->n;
+  Branch* b = allocBranch(n, src->sepBytes);
+  b->n = n;
+  b->sepBytes = src->sepBytes;
+  std::memcpy(b->kids(), src->kids(), n * sizeof(Node*));
+  std::memcpy(b->counts(), src->counts(), n * sizeof(uint64_t));
+  std::memcpy(b->sepEnd(), src->sepEnd(), n * sizeof(uint32_t));
+  if (src->sepBytes) std::memcpy(b->seps(), src->seps(), src->sepBytes);
+  Node* const* kids = b->kids();
+  for (uint32_t i = 0; i < n; ++i) ref(kids[i]);
   return b;
 }
 
@@ -327,7 +369,9 @@ void emitLeaves(const std::string_view* keys, size_t n, const std::vector<size_t
 }
 
 // Partitions entries (all of one level) into branches of <= fanout children,
-// balanced. Consumes the entries' references.
+// balanced. Consumes the entries' references. `reuse` (an owned branch whose
+// children were already taken out, n == 0) becomes the first piece if its
+// block is large enough; otherwise it is freed.
 void buildBranches(std::vector<Entry>& v, const Ctx& c, std::vector<Entry>& out,
                    Branch* reuse = nullptr) {
   size_t n = v.size();
@@ -336,24 +380,36 @@ void buildBranches(std::vector<Entry>& v, const Ctx& c, std::vector<Entry>& out,
   size_t base = n / k, extra = n % k, pos = 0;
   for (size_t p = 0; p < k; ++p) {
     size_t cnt = base + (p < extra ? 1 : 0);
-    Branch* b = (p == 0 && reuse) ? reuse : allocBranch();
-    b->kids.clear();
-    b->counts.clear();
-    b->sepEnd.clear();
-    b->seps.clear();
-    b->kids.reserve(cnt);
-    b->counts.reserve(cnt);
-    b->sepEnd.reserve(cnt);
+    size_t sepBytes = 0;
+    for (size_t i = 1; i < cnt; ++i) sepBytes += v[pos + i].sep.size();
+    Branch* b;
+    if (reuse && reuse->cap >= cnt && reuse->sepCap >= sepBytes) {
+      b = reuse;
+    } else {
+      b = allocBranch(cnt, sepBytes);
+      if (reuse) unref(reuse);
+    }
+    reuse = nullptr;
+    Node** kids = b->kids();
+    uint64_t* counts = b->counts();
+    uint32_t* sepEnd = b->sepEnd();
+    char* seps = b->seps();
+    uint32_t sp = 0;
     uint64_t total = 0;
     for (size_t i = 0; i < cnt; ++i) {
       Entry& e = v[pos + i];
-      b->kids.push_back(e.node);
-      b->counts.push_back(e.count);
+      kids[i] = e.node;
+      counts[i] = e.count;
       total += e.count;
-      if (i > 0) b->seps.append(e.sep);
-      b->sepEnd.push_back(static_cast<uint32_t>(b->seps.size()));
+      if (i > 0 && !e.sep.empty()) {
+        std::memcpy(seps + sp, e.sep.data(), e.sep.size());
+        sp += static_cast<uint32_t>(e.sep.size());
+      }
+      sepEnd[i] = sp;
       e.node = nullptr;
     }
+    b->n = static_cast<uint32_t>(cnt);
+    b->sepBytes = sp;
     Entry be;
     be.node = b;
     be.count = total;
@@ -370,8 +426,8 @@ void takeChildren(Entry& e, std::vector<Entry>& out) {
   bool own = sole(b);
   for (size_t i = 0; i < b->size(); ++i) {
     Entry k;
-    k.node = b->kids[i];
-    k.count = b->counts[i];
+    k.node = b->child(i);
+    k.count = b->counts()[i];
     if (i == 0)
       k.sep = std::move(e.sep);
     else
@@ -379,7 +435,7 @@ void takeChildren(Entry& e, std::vector<Entry>& out) {
     if (!own) ref(k.node);
     out.push_back(std::move(k));
   }
-  if (own) b->kids.clear();
+  if (own) b->n = 0;  // the children's references moved to `out`
   unref(b);
   e.node = nullptr;
 }
@@ -661,7 +717,7 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
                                      [&](const BTree::Edit& x) { return x.key.compare(hi) < 0; });
       end = static_cast<size_t>(it - edits.begin());
     }
-    Node* child = (t ? t : b)->kids[i];
+    Node* child = (t ? t : b)->child(i);
     bool cmut = mut && sole(child);
     Out r;
     bool changed = applyNode(child, cmut, edits.subspan(e, end - e), c, r);
@@ -673,14 +729,14 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
     }
     if (!cmut) unref(child);  // drop t's reference to the replaced child
     bool structural = r.n != 1 || c.underfull(r.first.node) ||
-                      (i > 0 && t->kids[i - 1] && c.underfull(t->kids[i - 1])) ||
-                      (i + 1 < t->size() && c.underfull(t->kids[i + 1]));
+                      (i > 0 && t->child(i - 1) && c.underfull(t->child(i - 1))) ||
+                      (i + 1 < t->size() && c.underfull(t->child(i + 1)));
     if (!structural) {
-      t->kids[i] = r.first.node;
-      t->counts[i] = r.first.count;
+      t->kids()[i] = r.first.node;
+      t->counts()[i] = r.first.count;
     } else {
-      t->kids[i] = nullptr;
-      t->counts[i] = 0;
+      t->kids()[i] = nullptr;
+      t->counts()[i] = 0;
       pending.emplace_back(i, std::move(r));
     }
   }
@@ -693,15 +749,15 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
   ents.reserve(t->size() + pending.size() * 2);
   size_t p = 0;
   for (size_t i = 0; i < t->size(); ++i) {
-    if (t->kids[i]) {
-      ents.push_back(Entry{t->kids[i], t->counts[i], std::string(t->sep(i))});
+    if (t->child(i)) {
+      ents.push_back(Entry{t->child(i), t->counts()[i], std::string(t->sep(i))});
       continue;
     }
     Out& r = pending[p++].second;
     if (r.n > 0) r.first.sep = std::string(t->sep(i));
     for (size_t j = 0; j < r.n; ++j) ents.push_back(std::move(r.at(j)));
   }
-  t->kids.clear();
+  t->n = 0;  // the children's references moved to `ents`
   if (ents.empty()) {
     unref(t);
     return true;
@@ -739,9 +795,9 @@ Node* finishRoot(Out& r, Ctx& c) {
   }
   while (!root->isLeaf() && asBranch(root)->size() == 1) {
     Branch* b = asBranch(root);
-    Node* k = b->kids[0];
+    Node* k = b->child(0);
     if (sole(b))
-      b->kids.clear();
+      b->n = 0;
     else
       ref(k);
     unref(b);
@@ -795,15 +851,17 @@ struct Checker {
     }
     const Branch* b = asBranch(n);
     size_t m = b->size();
-    if (b->counts.size() != m || b->sepEnd.size() != m) fail("branch vector sizes");
     if (m == 0) fail("empty branch");
+    if (m > b->cap || b->sepBytes > b->sepCap || b->sepEnd()[m - 1] != b->sepBytes ||
+        b->sepEnd()[0] != 0)
+      fail("branch block sizes");
     if (m > c.fanout) fail("branch over fanout");
     if (isRoot && m < 2) fail("root branch with a single child");
     if (!isRoot && m < c.minKids) fail("underfull branch");
-    bool kidsLeaves = b->kids[0]->isLeaf();
+    bool kidsLeaves = b->child(0)->isLeaf();
     uint64_t total = 0;
     for (size_t i = 0; i < m; ++i) {
-      const Node* k = b->kids[i];
+      const Node* k = b->child(i);
       if (!k) fail("null child");
       if (k->isLeaf() != kidsLeaves) fail("mixed child kinds");
       if (i >= 2 && !(b->sep(i - 1) < b->sep(i))) fail("separators not increasing");
@@ -812,13 +870,13 @@ struct Checker {
       bool ch = i + 1 < m ? true : hasHi;
       std::string_view chi = i + 1 < m ? b->sep(i + 1) : hi;
       uint64_t cnt = check(k, cl, clo, ch, chi, depth + 1, false);
-      if (cnt != b->counts[i]) fail("subtree count mismatch");
+      if (cnt != b->counts()[i]) fail("subtree count mismatch");
       total += cnt;
       if (kidsLeaves && c.underfull(k)) {
         size_t pk = asLeaf(k)->payloadBytes();
-        if (i > 0 && pk + asLeaf(b->kids[i - 1])->payloadBytes() <= c.leafBytes)
+        if (i > 0 && pk + asLeaf(b->child(i - 1))->payloadBytes() <= c.leafBytes)
           fail("underfull leaf mergeable with left sibling");
-        if (i + 1 < m && pk + asLeaf(b->kids[i + 1])->payloadBytes() <= c.leafBytes)
+        if (i + 1 < m && pk + asLeaf(b->child(i + 1))->payloadBytes() <= c.leafBytes)
           fail("underfull leaf mergeable with right sibling");
       }
     }
@@ -829,7 +887,8 @@ struct Checker {
 size_t countNodes(const Node* n) {
   if (n->isLeaf()) return 1;
   size_t s = 1;
-  for (const Node* k : asBranch(n)->kids) s += countNodes(k);
+  const Branch* b = asBranch(n);
+  for (uint32_t i = 0; i < b->n; ++i) s += countNodes(b->child(i));
   return s;
 }
 
@@ -841,8 +900,9 @@ size_t nodeBytes(const Node* n) {
 void sumBytes(const Node* n, std::unordered_set<const Node*>* seen, size_t& total) {
   if (seen && !seen->insert(n).second) return;
   total += nodeBytes(n);
-  if (!n->isLeaf())
-    for (const Node* k : asBranch(n)->kids) sumBytes(k, seen, total);
+  if (n->isLeaf()) return;
+  const Branch* b = asBranch(n);
+  for (uint32_t i = 0; i < b->n; ++i) sumBytes(b->child(i), seen, total);
 }
 
 }  // namespace detail
@@ -946,7 +1006,8 @@ size_t BTree::rank(std::string_view key) const {
   while (!n->isLeaf()) {
     const Branch* b = asBranch(n);
     size_t i = b->route(key);
-    for (size_t j = 0; j < i; ++j) r += b->counts[j];
+    const uint64_t* counts = b->counts();
+    for (size_t j = 0; j < i; ++j) r += counts[j];
     n = b->child(i);
   }
   return r + asLeaf(n)->lowerBound(key);
