@@ -143,7 +143,7 @@ Value aggMinMax(std::span<const Value> args, std::vector<Value>& values) {
 template <bool Max>
 Value aggMinMaxN(std::span<const Value> args, std::vector<Value>& values) {
   int64_t n = countArg(Max ? "max" : "min", args);
-  size_t k = std::min(values.size(), static_cast<size_t>(std::min<int64_t>(n, static_cast<int64_t>(values.size()))));
+  size_t k = static_cast<size_t>(std::min<int64_t>(n, static_cast<int64_t>(values.size())));
   auto mid = values.begin() + static_cast<std::ptrdiff_t>(k);
   if (Max) {
     std::partial_sort(values.begin(), mid, values.end(), [](const Value& a, const Value& b) { return valueLess(b, a); });

@@ -1005,6 +1005,19 @@ Value groupsOf(const std::wsmatch& m) {
   return Value::vector(std::move(out));
 }
 
+// The text a regex runs over. std::regex matches recursively (libstdc++ and
+// libc++ alike): stack use grows with the input, and a long enough input
+// overflows the stack (about 20k characters with an 8 MB native stack for
+// "(a|b)*"). Longer inputs are refused instead of crashing.
+std::wstring regexSubject(const Call& c, size_t i) {
+  std::string_view s = c.string(i);
+  if (countCodePoints(s) > kMaxRegexInput)
+    raise(ErrorCode::LimitExceeded, std::string(c.name) + ": string of " + std::to_string(countCodePoints(s)) +
+                                        " characters is too long for regex matching (limit " +
+                                        std::to_string(kMaxRegexInput) + ")");
+  return toWide(s);
+}
+
 template <typename F>
 auto guardRegex(const Call& c, F&& f) -> decltype(f()) {
   try {
@@ -1024,7 +1037,7 @@ Value fnRePattern(const Call& c) {
 
 Value fnReFind(const Call& c) {
   RegexPtr re = regexArg(c, 0);
-  std::wstring s = toWide(c.string(1));
+  std::wstring s = regexSubject(c, 1);
   return guardRegex(c, [&]() -> Value {
     std::wsmatch m;
     if (!std::regex_search(s, m, *re)) return Value();
@@ -1034,7 +1047,7 @@ Value fnReFind(const Call& c) {
 
 Value fnReMatches(const Call& c) {
   RegexPtr re = regexArg(c, 0);
-  std::wstring s = toWide(c.string(1));
+  std::wstring s = regexSubject(c, 1);
   return guardRegex(c, [&]() -> Value {
     std::wsmatch m;
     if (!std::regex_match(s, m, *re)) return Value();
@@ -1045,7 +1058,7 @@ Value fnReMatches(const Call& c) {
 // A list of every match (as re-find would give it), nil when none.
 Value fnReSeq(const Call& c) {
   RegexPtr re = regexArg(c, 0);
-  std::wstring s = toWide(c.string(1));
+  std::wstring s = regexSubject(c, 1);
   return guardRegex(c, [&]() -> Value {
     std::vector<Value> out;
     for (std::wsregex_iterator it(s.begin(), s.end(), *re), end; it != end; ++it) out.push_back(groupsOf(*it));
@@ -1059,7 +1072,7 @@ Value fnReSeq(const Call& c) {
 // positive limit trailing empty strings are removed; a positive limit caps
 // the number of pieces.
 Value fnSplit(const Call& c) {
-  std::wstring s = toWide(c.string(0));
+  std::wstring s = regexSubject(c, 0);
   RegexPtr re = regexArg(c, 1);
   int64_t limit = c.size() > 2 ? c.index(2) : 0;
   return guardRegex(c, [&]() -> Value {
@@ -1146,7 +1159,7 @@ Value replaceImpl(const Call& c) {
   if (match.isString()) return Value::string(replaceLiteral(s, match.asString(), c.string(2), All));
   if (!isRegex(match)) c.typeError(1, "a string, char or regex");
   RegexPtr re = regexArg(c, 1);
-  std::wstring ws = toWide(s);
+  std::wstring ws = regexSubject(c, 0);
   std::wstring wr = toWide(c.string(2));
   return guardRegex(c, [&]() -> Value {
     auto flags = All ? std::regex_constants::format_default : std::regex_constants::format_first_only;

@@ -67,6 +67,11 @@ bool truthy(const Value& v);
 // The tag of a regex Value (Value::tagged(kRegexTag, Value::string(src))).
 inline constexpr std::string_view kRegexTag = "regex";
 
+// Longest string (in code points) a regex is run over; longer ones raise
+// LimitExceeded. std::regex matches recursively, so stack use grows with the
+// input and unbounded inputs could overflow the (small, in wasm) stack.
+inline constexpr size_t kMaxRegexInput = 4096;
+
 // The regex cache: compiled patterns keyed by their source, shared by all
 // threads (LRU, kRegexCacheCapacity entries).
 inline constexpr size_t kRegexCacheCapacity = 128;

@@ -503,6 +503,22 @@ TEST_CASE("builtins: regexes", "[query][builtins]") {
   CHECK(codeOf("re-find", "#regex \"a\" nil") == ErrorCode::TypeMismatch);
   CHECK(codeOf("re-find", "#regex \"a\" :a") == ErrorCode::TypeMismatch);
   CHECK(codeOf("re-seq", "#foo \"a\" \"a\"") == ErrorCode::TypeMismatch);
+  // Inputs longer than kMaxRegexInput are refused rather than risking the stack.
+  std::string longText(kMaxRegexInput - 1, 'a');
+  longText += 'b';
+  CHECK(callFn("re-find", {Value::string("ab"), Value::string(longText)}).asString() == "ab");
+  longText += 'b';
+  for (const char* fn : {"re-find", "re-matches", "re-seq"}) {
+    try {
+      callFn(fn, {Value::string("(a|b)*"), Value::string(longText)});
+      FAIL(fn << " accepted a too long input");
+    } catch (const DataliteError& e) {
+      CHECK(e.code() == ErrorCode::LimitExceeded);
+    }
+  }
+  CHECK_THROWS_AS(callFn("clojure.string/split", {Value::string(longText), Value::string(",")}), DataliteError);
+  CHECK(callFn("clojure.string/replace", {Value::string(longText), Value::string("a"), Value::string("")})
+            .asString() == "bb");  // literal replace has no limit
 }
 
 TEST_CASE("builtins: regex cache", "[query][builtins]") {
