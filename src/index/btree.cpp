@@ -677,12 +677,34 @@ bool applyLeaf(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
   return applyLeafGeneral(l, mut, edits, c, out);
 }
 
-bool applyLeafGeneral(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
-  // General path: merge the leaf's keys with the edits.
-  std::vector<std::string_view> keys;
+// Merges the keys of leaf `l` with sorted `edits` into `keys`; counts the
+// effective insertions/removals. When the batch is small relative to the
+// leaf, each edit is located by binary search and unchanged runs are copied
+// without comparisons; otherwise a linear merge is cheaper.
+void mergeLeafKeys(const Leaf* l, EditSpan edits, std::vector<std::string_view>& keys,
+                   size_t& ins, size_t& del) {
+  keys.clear();
   keys.reserve(l->n + edits.size());
   uint32_t i = 0;
-  size_t e = 0, ins = 0, del = 0;
+  if (edits.size() * 8 < l->n) {
+    for (const BTree::Edit& e : edits) {
+      uint32_t p = l->lowerBound(e.key, i);
+      for (; i < p; ++i) keys.push_back(l->key(i));
+      if (i < l->n && l->key(i) == e.key) {
+        if (e.insert)
+          keys.push_back(l->key(i));
+        else
+          ++del;
+        ++i;
+      } else if (e.insert) {
+        keys.push_back(e.key);
+        ++ins;
+      }
+    }
+    for (; i < l->n; ++i) keys.push_back(l->key(i));
+    return;
+  }
+  size_t e = 0;
   while (i < l->n || e < edits.size()) {
     if (e == edits.size()) {
       keys.push_back(l->key(i++));
@@ -716,6 +738,26 @@ bool applyLeafGeneral(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
       ++e;
     }
   }
+}
+
+constexpr size_t kScratchKeep = 1 << 14;  // entries kept in per-thread scratch
+
+bool applyLeafGeneral(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
+  // General path: merge the leaf's keys with the edits, then cut the result
+  // into leaf-sized pieces. The key list and cuts live in per-thread scratch
+  // vectors (this function does not recurse), so no per-call allocation.
+  thread_local std::vector<std::string_view> keys;
+  thread_local std::vector<size_t> cuts;
+  // A huge batch (e.g. the first apply into a one-leaf tree) must not pin
+  // its scratch memory for the life of the thread.
+  struct Trim {
+    ~Trim() {
+      if (keys.capacity() > kScratchKeep) std::vector<std::string_view>().swap(keys);
+      if (cuts.capacity() > kScratchKeep) std::vector<size_t>().swap(cuts);
+    }
+  } trim;
+  size_t ins = 0, del = 0;
+  mergeLeafKeys(l, edits, keys, ins, del);
   if (ins + del == 0) return false;
   c.inserted += ins;
   c.erased += del;
@@ -723,7 +765,6 @@ bool applyLeafGeneral(Leaf* l, bool mut, EditSpan edits, Ctx& c, Out& out) {
     if (mut) unref(l);
     return true;
   }
-  std::vector<size_t> cuts;
   planLeaves(keys.data(), keys.size(), c, cuts);
   if (mut && cuts.size() == 1) {
     size_t data = keyBytes(keys.data(), keys.size());
