@@ -66,3 +66,19 @@ TEST_CASE("inputs: several sources and source prefixes", "[query][inputs]") {
   CHECK(S("[:find ?e :in $ $2 :where [?e :name] [(missing? $2 ?e :likes)]]", {D(db), D(db2)}) ==
         "[[3] [4] [5]]");
 }
+
+TEST_CASE("inputs: lookup refs bound through :in (DataScript lookup_refs)", "[query][inputs]") {
+  Db db = peopleDb();
+  Db db2 = Db::empty().with(tx(R"([{:db/id 1 :name "Ivan"} {:db/id 2 :name "Masha"}])"));
+  // Values keep the lookup ref as given; it is resolved for matching only.
+  CHECK(S("[:find ?e ?v :in $ ?e :where [?e :age ?v]]", {D(db), V("[:email \"ivan@x\"]")}) ==
+        R"([[[:email "ivan@x"] 15]])");
+  CHECK(S("[:find ?e :in $ ?v :where [?e :friend ?v]]", {D(db), V("[:email \"ivan@x\"]")}) == "[[2]]");
+  CHECK(S("[:find ?e :in $ [?v ...] :where [?e :friend ?v]]", {D(db), V("[[:email \"ivan@x\"] 4 [:email \"none\"]]")}) ==
+        "[[2] [3]]");
+  // ($2 not ...) runs the body against $2.
+  CHECK(S("[:find ?n :in $ $2 :where [?e :name ?n] ($2 not [?x :name ?n])]", {D(db), D(db2)}) ==
+        R"([["Fedor"] ["Oleg"] ["Petr"]])");
+  CHECK(S("[:find ?n :in $ $2 :where [$2 ?e :name ?n] ($2 or [?e :name \"Masha\"] (and [?e :name \"Ivan\"] [(ground 1) ?e]))]",
+          {D(db), D(db2)}) == R"([["Ivan"] ["Masha"]])");
+}

@@ -247,3 +247,10 @@ TEST_CASE("rules: more shapes", "[query][rules]") {
   CHECK(lim.thrown);
   CHECK(lim.code == ErrorCode::LimitExceeded);
 }
+
+TEST_CASE("rules: blanks in calls", "[query][rules]") {
+  std::vector<std::pair<int, int>> chain = {{1, 2}, {2, 3}, {5, 6}};
+  Db db = edgesDb(chain);
+  CHECK(S("[:find ?x :in $ % :where (follows ?x _)]", {D(db), V(kFollows)}) == "[[1] [2] [5]]");
+  CHECK(S("[:find ?y :in $ % :where (follows _ ?y)]", {D(db), V(kFollows)}) == "[[2] [3] [6]]");
+}
