@@ -21,7 +21,9 @@ int byteOrder(const std::string& a, const std::string& b) {
 
 Value randomScalar(std::mt19937_64& rng, int depth = 0) {
   std::uniform_int_distribution<int> pick(0, depth < 2 ? 13 : 12);
-  static const char* words[] = {"", "a", "ab", "b", "a\0b", "zz", "\xc3\xa9t\xc3\xa9", "Ivan", "Ivanov"};
+  using namespace std::string_view_literals;
+  static const std::string_view words[] = {""sv, "a"sv, "ab"sv, "b"sv, "a\0b"sv, "zz"sv, "\xc3\xa9t\xc3\xa9"sv,
+                                           "Ivan"sv, "Ivanov"sv};
   switch (pick(rng)) {
     case 0: return Value::boolean(rng() & 1);
     case 1: return Value::integer(static_cast<int64_t>(rng()) >> (rng() % 64));
@@ -36,10 +38,7 @@ Value randomScalar(std::mt19937_64& rng, int depth = 0) {
     }
     case 5: return Value::bigint(static_cast<int64_t>(rng() % 21) - 10);
     case 6: return Value::instant(static_cast<int64_t>(rng() % 2000000) - 1000000);
-    case 7: {
-      const char* w = words[rng() % 9];
-      return Value::string(std::string_view(w, w[0] == 'a' && w[1] == '\0' && w[2] == 'b' ? 3 : std::strlen(w)));
-    }
+    case 7: return Value::string(words[rng() % 9]);
     case 8: {
       static const char* kws[] = {"a", "b", "a/b", "a/c", "ab/a", "person/name", "z"};
       return Value::keyword(kws[rng() % 7]);
