@@ -84,6 +84,74 @@ bool equalCols(const Value* a, const std::vector<int>& ac, const Value* b, const
   return true;
 }
 
+// Row ids of one relation hashed on some of its columns: chained buckets in
+// flat arrays, so building and probing allocate nothing per row.
+class RowTable {
+ public:
+  RowTable(const Value* cells, size_t width, std::vector<int> cols, size_t expected)
+      : cells_(cells), width_(width), cols_(std::move(cols)) {
+    size_t n = 16;
+    while (n < expected * 2) n <<= 1;
+    heads_.assign(n, kEnd);
+    next_.reserve(expected);
+    hashes_.reserve(expected);
+  }
+  // Adds `row` (an index into cells); rows must be added in order 0, 1, ...
+  void add(uint32_t row) {
+    size_t h = hashCols(cells_ + size_t(row) * width_, cols_);
+    size_t b = h & (heads_.size() - 1);
+    next_.push_back(heads_[b]);
+    hashes_.push_back(h);
+    heads_[b] = row;
+  }
+  // Calls fn(row) for every added row equal to probe on probeCols.
+  template <class Fn>
+  void forEachMatch(const Value* probe, const std::vector<int>& probeCols, Fn&& fn) const {
+    size_t h = hashCols(probe, probeCols);
+    for (uint32_t r = heads_[h & (heads_.size() - 1)]; r != kEnd; r = next_[r])
+      if (hashes_[r] == h && equalCols(cells_ + size_t(r) * width_, cols_, probe, probeCols)) fn(r);
+  }
+  bool contains(const Value* probe, const std::vector<int>& probeCols) const {
+    bool found = false;
+    forEachMatch(probe, probeCols, [&](uint32_t) { found = true; });
+    return found;
+  }
+  // The cells buffer may move as rows are appended (distinct sets).
+  void rebase(const Value* cells) { cells_ = cells; }
+
+ private:
+  static constexpr uint32_t kEnd = UINT32_MAX;
+  const Value* cells_;
+  size_t width_;
+  std::vector<int> cols_;
+  std::vector<uint32_t> heads_, next_;
+  std::vector<size_t> hashes_;
+};
+
+// Appends rows to `out` skipping duplicates (over all of out's columns).
+class DistinctRows {
+ public:
+  DistinctRows(Rel& out, size_t expected) : out_(out), table_(nullptr, out.width(), allCols(out.width()), expected) {}
+  bool add(const Value* row) {
+    table_.rebase(out_.cells.data());
+    if (out_.nrows && table_.contains(row, cols_)) return false;
+    out_.addRow(row);
+    table_.rebase(out_.cells.data());
+    table_.add(static_cast<uint32_t>(out_.nrows - 1));
+    return true;
+  }
+
+ private:
+  static std::vector<int> allCols(size_t w) {
+    std::vector<int> c(w);
+    for (size_t i = 0; i < w; ++i) c[i] = static_cast<int>(i);
+    return c;
+  }
+  Rel& out_;
+  RowTable table_;
+  std::vector<int> cols_ = allCols(out_.width());
+};
+
 // Natural join on shared variables (cross product when none are shared).
 Rel joinRels(const Rel& a, const Rel& b) {
   std::vector<int> ac, bc;
@@ -119,18 +187,16 @@ Rel joinRels(const Rel& a, const Rel& b) {
   const Rel& probe = buildA ? b : a;
   const std::vector<int>& buildCols = buildA ? ac : bc;
   const std::vector<int>& probeCols = buildA ? bc : ac;
-  std::unordered_multimap<size_t, uint32_t> table;
-  table.reserve(build.nrows);
-  for (size_t i = 0; i < build.nrows; ++i) table.emplace(hashCols(build.row(i), buildCols), static_cast<uint32_t>(i));
+  RowTable table(build.cells.data(), build.width(), buildCols, build.nrows);
+  for (size_t i = 0; i < build.nrows; ++i) table.add(static_cast<uint32_t>(i));
+  out.cells.reserve(std::max(a.nrows, b.nrows) * out.vars.size());
   for (size_t j = 0; j < probe.nrows; ++j) {
     const Value* pr = probe.row(j);
-    auto range = table.equal_range(hashCols(pr, probeCols));
-    for (auto it = range.first; it != range.second; ++it) {
-      const Value* br = build.row(it->second);
-      if (!equalCols(br, buildCols, pr, probeCols)) continue;
+    table.forEachMatch(pr, probeCols, [&](uint32_t r) {
+      const Value* br = build.row(r);
       if (buildA) emit(br, pr);
       else emit(pr, br);
-    }
+    });
   }
   return out;
 }
@@ -141,14 +207,17 @@ Rel projectDistinct(const Rel& r, const std::vector<VarId>& vars) {
   out.vars = vars;
   std::vector<int> cols;
   for (VarId v : vars) cols.push_back(r.col(v));
-  RowSet seen;
+  if (vars.empty()) {
+    out.nrows = r.nrows ? 1 : 0;
+    return out;
+  }
+  DistinctRows distinct(out, r.nrows);
   std::vector<Value> key(vars.size());
   for (size_t i = 0; i < r.nrows; ++i) {
     const Value* row = r.row(i);
     for (size_t k = 0; k < cols.size(); ++k) key[k] = row[cols[k]];
-    if (seen.insert(key).second) out.addRow(key.data());
+    distinct.add(key.data());
   }
-  if (vars.empty()) out.nrows = r.nrows ? 1 : 0;
   return out;
 }
 
@@ -1060,17 +1129,13 @@ class Executor {
       rc.push_back(R.col(v));
       mc.push_back(matched.col(v));
     }
-    std::unordered_multimap<size_t, uint32_t> table;
-    for (size_t i = 0; i < matched.nrows; ++i) table.emplace(hashCols(matched.row(i), mc), static_cast<uint32_t>(i));
+    RowTable table(matched.cells.data(), matched.width(), mc, matched.nrows);
+    for (size_t i = 0; i < matched.nrows; ++i) table.add(static_cast<uint32_t>(i));
     Rel out;
     out.vars = R.vars;
     for (size_t i = 0; i < R.nrows; ++i) {
       const Value* row = R.row(i);
-      auto range = table.equal_range(hashCols(row, rc));
-      bool found = false;
-      for (auto it = range.first; it != range.second && !found; ++it)
-        found = equalCols(matched.row(it->second), mc, row, rc);
-      if (!found) out.addRow(row);
+      if (!table.contains(row, rc)) out.addRow(row);
     }
     logStep("not", c.form, out.nrows);
     R = std::move(out);
@@ -1481,7 +1546,9 @@ QueryResult shape(const Query& q, Executor& ex, Frame& f, std::span<const QueryA
   if (!q.hasAggregates()) {
     // Distinct over the find elements (the :with columns only keep
     // duplicates apart before projection, which matters for aggregates).
-    RowSet seen;
+    Rel distinctRel;
+    distinctRel.vars.resize(q.find.size());
+    DistinctRows distinct(distinctRel, rows.nrows);
     std::vector<Value> out(q.find.size());
     for (size_t i = 0; i < rows.nrows; ++i) {
       const Value* row = rows.row(i);
@@ -1489,10 +1556,10 @@ QueryResult shape(const Query& q, Executor& ex, Frame& f, std::span<const QueryA
         const FindElem& e = q.find[k];
         out[k] = e.kind == FindElem::Kind::Pull ? pullElem(e, row) : valueAt(row, e.var);
       }
-      if (!seen.insert(out).second) continue;
-      res.cells.insert(res.cells.end(), out.begin(), out.end());
+      if (!distinct.add(out.data())) continue;
       if (q.shape == Query::Shape::Scalar || q.shape == Query::Shape::Tuple) break;
     }
+    res.cells = std::move(distinctRel.cells);
     return res;
   }
   // Group by the non-aggregate find elements.
