@@ -299,7 +299,22 @@ class Executor {
     sources_[name] = std::move(s);
   }
 
-  void setRules(RuleSet rules) { rules_ = std::move(rules); }
+  void setRules(RuleSet rules) {
+    rules_ = std::move(rules);
+    // Semi-naive rounds assume monotone rules; rules that negate rule calls
+    // are solved stratum by stratum with naive rounds instead.
+    std::function<bool(const Clauses&, bool)> negatesRule = [&](const Clauses& cs, bool underNot) {
+      for (const Clause& c : cs) {
+        if (c.kind == Clause::Kind::RuleCall && underNot) return true;
+        for (const Clauses& b : c.branches)
+          if (negatesRule(b, underNot || c.kind == Clause::Kind::Not)) return true;
+      }
+      return false;
+    };
+    semiNaive_ = true;
+    for (const Rule& r : rules_.rules)
+      if (negatesRule(r.body, false)) semiNaive_ = false;
+  }
 
   // Unknown functions and rules are errors whatever the data (a clause that
   // matches nothing must not hide them).
@@ -1174,6 +1189,11 @@ class Executor {
     std::vector<std::vector<Value>> seeds;
     RowSet factSet;
     Rel facts;  // columns 0..arity-1 (as pseudo vars)
+    // Semi-naive bookkeeping: what the previous round added (delta) and
+    // which seeds have not been evaluated yet.
+    size_t roundStart = 0, deltaLo = 0, deltaHi = 0;
+    size_t seedsDone = 0;
+    bool evaluated = false;
   };
 
   const Rule* firstRule(const std::string& name) const {
@@ -1242,7 +1262,14 @@ class Executor {
       }
     }
     std::vector<Value> row(r.vars.size());
-    for (size_t k = 0; k < t.facts.nrows; ++k) {
+    // In a semi-naive round, the call marked as the delta reads only the
+    // facts its table gained in the previous round.
+    size_t from = 0, to = t.facts.nrows;
+    if (&c == deltaClause_) {
+      from = t.deltaLo;
+      to = t.deltaHi;
+    }
+    for (size_t k = from; k < to; ++k) {
       const Value* fact = t.facts.row(k);
       bool ok = true;
       for (size_t i = 0; i < arity && ok; ++i) {
@@ -1275,12 +1302,20 @@ class Executor {
     size_t iterations = 0;
     do {
       changed_ = false;
+      // Each table's delta for this round: the facts added since the
+      // previous round started.
+      for (auto& t : tables_) {
+        t->deltaLo = t->roundStart;
+        t->deltaHi = t->facts.nrows;
+        t->roundStart = t->facts.nrows;
+      }
       for (size_t ti = 0; ti < tables_.size(); ++ti) {
         if (only && !only->count(tables_[ti]->name)) continue;
         if (++iterations > options_.maxRuleIterations)
           raise(ErrorCode::LimitExceeded, "rule evaluation exceeded " + std::to_string(options_.maxRuleIterations) +
                                               " steps");
-        evaluateTable(ti);
+        if (semiNaive_) evaluateTableSemiNaive(ti);
+        else evaluateTable(ti);
       }
     } while (changed_);
     inFixpoint_ = wasInFixpoint;
@@ -1330,9 +1365,55 @@ class Executor {
     changed_ = outerChanged || changes_ != before;
   }
 
+  // Naive round: every branch with every seed.
   void evaluateTable(size_t ti) {
-    // Copy what we need: evaluating may add tables (invalidating refs).
-    std::string name = tables_[ti]->name;
+    const std::string name = tables_[ti]->name;
+    size_t seeds = tables_[ti]->seeds.size();
+    for (const Rule& rule : rules_.rules)
+      if (rule.name == name) evaluateBranch(ti, rule, 0, seeds);
+  }
+
+  // Semi-naive round: new seeds with all facts; old seeds once per positive
+  // rule call of a branch, that call reading only its table's delta.
+  void evaluateTableSemiNaive(size_t ti) {
+    const std::string name = tables_[ti]->name;
+    size_t seedsDone = tables_[ti]->seedsDone;
+    size_t seedsNow = tables_[ti]->seeds.size();
+    bool first = !tables_[ti]->evaluated;
+    bool anyMask = std::find(tables_[ti]->mask.begin(), tables_[ti]->mask.end(), true) != tables_[ti]->mask.end();
+    tables_[ti]->seedsDone = seedsNow;
+    tables_[ti]->evaluated = true;
+    for (const Rule& rule : rules_.rules) {
+      if (rule.name != name) continue;
+      if (anyMask ? seedsNow > seedsDone : first) evaluateBranch(ti, rule, anyMask ? seedsDone : 0, seedsNow);
+      if (first && !anyMask) continue;  // the full pass above saw every fact
+      std::vector<const Clause*> calls;
+      collectPositiveCalls(rule.body, calls);
+      for (const Clause* call : calls) {
+        if (anyMask && seedsDone == 0) break;
+        deltaClause_ = call;
+        try {
+          evaluateBranch(ti, rule, 0, anyMask ? seedsDone : 0);
+        } catch (...) {
+          deltaClause_ = nullptr;
+          throw;
+        }
+        deltaClause_ = nullptr;
+      }
+    }
+  }
+
+  static void collectPositiveCalls(const Clauses& cs, std::vector<const Clause*>& out) {
+    for (const Clause& c : cs) {
+      if (c.kind == Clause::Kind::RuleCall) out.push_back(&c);
+      if (c.kind == Clause::Kind::Not) continue;
+      for (const Clauses& b : c.branches) collectPositiveCalls(b, out);
+    }
+  }
+
+  // Evaluates one branch of table ti's rule with seeds [seedLo, seedHi)
+  // (all seeds of an unmasked table are the single empty seed).
+  void evaluateBranch(size_t ti, const Rule& rule, size_t seedLo, size_t seedHi) {
     struct SourceScope {
       std::string& current;
       std::string saved;
@@ -1340,62 +1421,59 @@ class Executor {
     } scope{defaultSource_, defaultSource_};
     defaultSource_ = tables_[ti]->source;
     std::vector<bool> mask = tables_[ti]->mask;
-    std::vector<std::vector<Value>> seeds = tables_[ti]->seeds;
     bool anyMask = std::find(mask.begin(), mask.end(), true) != mask.end();
-    if (anyMask && seeds.empty()) return;
-    for (const Rule& rule : rules_.rules) {
-      if (rule.name != name) continue;
-      std::vector<VarId> head = rule.head();
-      Frame sub;
-      sub.names = &rule.varNames;
-      if (anyMask) {
-        Rel seedRel;
-        std::vector<int> seedCols;
+    if (anyMask && seedHi <= seedLo) return;
+    // Copy the seeds: evaluating may add tables and seeds.
+    std::vector<std::vector<Value>> seeds;
+    if (anyMask)
+      seeds.assign(tables_[ti]->seeds.begin() + static_cast<long>(seedLo),
+                   tables_[ti]->seeds.begin() + static_cast<long>(seedHi));
+    std::vector<VarId> head = rule.head();
+    Frame sub;
+    sub.names = &rule.varNames;
+    if (anyMask) {
+      Rel seedRel;
+      for (size_t i = 0; i < head.size(); ++i)
+        if (mask[i] && seedRel.col(head[i]) < 0) seedRel.vars.push_back(head[i]);
+      // Seeds carry one value per masked position; a repeated head var
+      // keeps seeds whose values agree.
+      std::vector<Value> row(seedRel.vars.size());
+      for (const auto& sd : seeds) {
+        bool ok = true;
+        std::vector<bool> set(row.size(), false);
+        size_t k = 0;
         for (size_t i = 0; i < head.size(); ++i) {
           if (!mask[i]) continue;
-          if (seedRel.col(head[i]) < 0) seedRel.vars.push_back(head[i]);
-          seedCols.push_back(static_cast<int>(i));
+          size_t col = static_cast<size_t>(seedRel.col(head[i]));
+          if (set[col]) ok = ok && compareValues(row[col], sd[k]) == 0;
+          else row[col] = sd[k], set[col] = true;
+          ++k;
         }
-        // Seeds carry one value per masked position; a repeated head var
-        // keeps seeds whose values agree.
-        std::vector<Value> row(seedRel.vars.size());
-        for (const auto& s : seeds) {
-          bool ok = true;
-          std::vector<bool> set(row.size(), false);
-          size_t k = 0;
-          for (size_t i = 0; i < head.size(); ++i) {
-            if (!mask[i]) continue;
-            int col = seedRel.col(head[i]);
-            if (set[static_cast<size_t>(col)]) ok = ok && compareValues(row[static_cast<size_t>(col)], s[k]) == 0;
-            else row[static_cast<size_t>(col)] = s[k], set[static_cast<size_t>(col)] = true;
-            ++k;
-          }
-          if (ok) seedRel.addRow(row.data());
-        }
-        sub.rels.push_back(std::move(seedRel));
+        if (ok) seedRel.addRow(row.data());
       }
-      run(sub, rule.body);
-      if (sub.isEmpty()) continue;
-      for (VarId v : head)
-        if (!sub.bound(v))
-          raise(ErrorCode::InvalidInput, "Rule '" + rule.name + "': variable " + rule.varNames[static_cast<size_t>(v)] +
-                                             " of the head is not bound by its body");
-      std::vector<VarId> distinctHead;
-      for (VarId v : head)
-        if (std::find(distinctHead.begin(), distinctHead.end(), v) == distinctHead.end()) distinctHead.push_back(v);
-      Rel facts = project(sub, distinctHead);
-      RuleTable& t = *tables_[ti];
-      std::vector<Value> fact(head.size());
-      for (size_t r = 0; r < facts.nrows; ++r) {
-        const Value* row = facts.row(r);
-        for (size_t i = 0; i < head.size(); ++i) fact[i] = row[facts.col(head[i])];
-        if (t.factSet.insert(fact).second) {
-          t.facts.addRow(fact.data());
-          markChanged();
-          if (++ruleFacts_ > options_.maxRows)
-            raise(ErrorCode::LimitExceeded, "rule evaluation produced more than " + std::to_string(options_.maxRows) +
-                                                " facts");
-        }
+      sub.rels.push_back(std::move(seedRel));
+    }
+    run(sub, rule.body);
+    if (sub.isEmpty()) return;
+    for (VarId v : head)
+      if (!sub.bound(v))
+        raise(ErrorCode::InvalidInput, "Rule '" + rule.name + "': variable " + rule.varNames[static_cast<size_t>(v)] +
+                                           " of the head is not bound by its body");
+    std::vector<VarId> distinctHead;
+    for (VarId v : head)
+      if (std::find(distinctHead.begin(), distinctHead.end(), v) == distinctHead.end()) distinctHead.push_back(v);
+    Rel facts = project(sub, distinctHead);
+    RuleTable& t = *tables_[ti];
+    std::vector<Value> fact(head.size());
+    for (size_t r = 0; r < facts.nrows; ++r) {
+      const Value* row = facts.row(r);
+      for (size_t i = 0; i < head.size(); ++i) fact[i] = row[facts.col(head[i])];
+      if (t.factSet.insert(fact).second) {
+        t.facts.addRow(fact.data());
+        markChanged();
+        if (++ruleFacts_ > options_.maxRows)
+          raise(ErrorCode::LimitExceeded, "rule evaluation produced more than " + std::to_string(options_.maxRows) +
+                                              " facts");
       }
     }
   }
@@ -1443,6 +1521,8 @@ class Executor {
   std::vector<std::unique_ptr<RuleTable>> tables_;
   bool inFixpoint_ = false;
   bool changed_ = false;
+  bool semiNaive_ = true;
+  const Clause* deltaClause_ = nullptr;  // the rule call reading a delta
   uint64_t changes_ = 0;
   std::string defaultSource_ = "$";
   int negDepth_ = 0;                  // 'not' bodies being run
