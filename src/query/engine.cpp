@@ -1185,10 +1185,10 @@ class Executor {
     std::string name;
     std::string source;  // the default source of the body
     std::vector<bool> mask;
-    RowSet seedSet;
-    std::vector<std::vector<Value>> seeds;
-    RowSet factSet;
+    Rel seeds;  // one column per bound argument position
+    std::unique_ptr<DistinctRows> seedIndex;
     Rel facts;  // columns 0..arity-1 (as pseudo vars)
+    std::unique_ptr<DistinctRows> factIndex;  // over facts (the table does not move)
     // Semi-naive bookkeeping: what the previous round added (delta) and
     // which seeds have not been evaluated yet.
     size_t roundStart = 0, deltaLo = 0, deltaHi = 0;
@@ -1210,6 +1210,10 @@ class Executor {
     t->source = src;
     t->mask = mask;
     for (size_t i = 0; i < arity; ++i) t->facts.vars.push_back(static_cast<VarId>(i));
+    t->factIndex = std::make_unique<DistinctRows>(t->facts, 64);
+    for (size_t i = 0; i < arity; ++i)
+      if (mask[i]) t->seeds.vars.push_back(static_cast<VarId>(i));
+    t->seedIndex = std::make_unique<DistinctRows>(t->seeds, 64);
     tables_.push_back(std::move(t));
     return *tables_.back();
   }
@@ -1244,10 +1248,11 @@ class Executor {
         const Term& term = c.terms[i];
         seed.push_back(term.isConst() ? term.constant : bindings.row(r)[bindings.col(term.var)]);
       }
-      if (t.seedSet.insert(seed).second) {
-        t.seeds.push_back(seed);
-        markChanged();
+      if (seed.empty()) {
+        // An unbound call: its table has no seeds, only a first evaluation.
+        continue;
       }
+      if (t.seedIndex->add(seed.data())) markChanged();
     }
     if (!inFixpoint_) solveRules(nullptr);
     else if (negDepth_ > 0) solveNegated(c.name);
@@ -1368,7 +1373,7 @@ class Executor {
   // Naive round: every branch with every seed.
   void evaluateTable(size_t ti) {
     const std::string name = tables_[ti]->name;
-    size_t seeds = tables_[ti]->seeds.size();
+    size_t seeds = tables_[ti]->seeds.nrows;
     for (const Rule& rule : rules_.rules)
       if (rule.name == name) evaluateBranch(ti, rule, 0, seeds);
   }
@@ -1378,7 +1383,7 @@ class Executor {
   void evaluateTableSemiNaive(size_t ti) {
     const std::string name = tables_[ti]->name;
     size_t seedsDone = tables_[ti]->seedsDone;
-    size_t seedsNow = tables_[ti]->seeds.size();
+    size_t seedsNow = tables_[ti]->seeds.nrows;
     bool first = !tables_[ti]->evaluated;
     bool anyMask = std::find(tables_[ti]->mask.begin(), tables_[ti]->mask.end(), true) != tables_[ti]->mask.end();
     tables_[ti]->seedsDone = seedsNow;
@@ -1423,11 +1428,6 @@ class Executor {
     std::vector<bool> mask = tables_[ti]->mask;
     bool anyMask = std::find(mask.begin(), mask.end(), true) != mask.end();
     if (anyMask && seedHi <= seedLo) return;
-    // Copy the seeds: evaluating may add tables and seeds.
-    std::vector<std::vector<Value>> seeds;
-    if (anyMask)
-      seeds.assign(tables_[ti]->seeds.begin() + static_cast<long>(seedLo),
-                   tables_[ti]->seeds.begin() + static_cast<long>(seedHi));
     std::vector<VarId> head = rule.head();
     Frame sub;
     sub.names = &rule.varNames;
@@ -1438,7 +1438,10 @@ class Executor {
       // Seeds carry one value per masked position; a repeated head var
       // keeps seeds whose values agree.
       std::vector<Value> row(seedRel.vars.size());
-      for (const auto& sd : seeds) {
+      const Rel& seedRows = tables_[ti]->seeds;  // rows [seedLo, seedHi) stay put while we read
+      seedRel.cells.reserve((seedHi - seedLo) * seedRel.vars.size());
+      for (size_t si = seedLo; si < seedHi; ++si) {
+        const Value* sd = seedRows.row(si);
         bool ok = true;
         std::vector<bool> set(row.size(), false);
         size_t k = 0;
@@ -1468,8 +1471,7 @@ class Executor {
     for (size_t r = 0; r < facts.nrows; ++r) {
       const Value* row = facts.row(r);
       for (size_t i = 0; i < head.size(); ++i) fact[i] = row[facts.col(head[i])];
-      if (t.factSet.insert(fact).second) {
-        t.facts.addRow(fact.data());
+      if (t.factIndex->add(fact.data())) {
         markChanged();
         if (++ruleFacts_ > options_.maxRows)
           raise(ErrorCode::LimitExceeded, "rule evaluation produced more than " + std::to_string(options_.maxRows) +
