@@ -98,6 +98,7 @@ class RowTable {
   }
   // Adds `row` (an index into cells); rows must be added in order 0, 1, ...
   void add(uint32_t row) {
+    if (next_.size() >= heads_.size()) grow();
     size_t h = hashCols(cells_ + size_t(row) * width_, cols_);
     size_t b = h & (heads_.size() - 1);
     next_.push_back(heads_[b]);
@@ -120,6 +121,17 @@ class RowTable {
   void rebase(const Value* cells) { cells_ = cells; }
 
  private:
+  // Doubles the buckets so chains stay short (rows keep their hashes).
+  void grow() {
+    heads_.assign(heads_.size() * 2, kEnd);
+    size_t mask = heads_.size() - 1;
+    for (uint32_t r = 0; r < next_.size(); ++r) {
+      size_t b = hashes_[r] & mask;
+      next_[r] = heads_[b];
+      heads_[b] = r;
+    }
+  }
+
   static constexpr uint32_t kEnd = UINT32_MAX;
   const Value* cells_;
   size_t width_;
