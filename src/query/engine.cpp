@@ -13,6 +13,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1630,11 +1631,16 @@ QueryResult shape(const Query& q, Executor& ex, Frame& f, std::span<const QueryA
   Rel rows = f.isEmpty() ? Rel{vars, {}, 0} : ex.project(f, vars);
 
   auto valueAt = [&](const Value* row, VarId v) { return row[rows.col(v)]; };
+  // Constant pull patterns are parsed once per query, not once per row.
+  std::vector<std::optional<pull::Pattern>> parsedPatterns(q.find.size());
   auto pullElem = [&](const FindElem& e, const Value* row) -> Value {
     const Source& s = ex.source(e.source);
     if (!s.isDb) raise(ErrorCode::InvalidInput, "pull needs a database source, " + e.source + " is not one");
-    Value pattern = e.patternVar != kNoVar ? valueAt(row, e.patternVar) : e.pattern;
-    return pullFor(*s.db, pattern, valueAt(row, e.var));
+    if (e.patternVar != kNoVar) return pullFor(*s.db, valueAt(row, e.patternVar), valueAt(row, e.var));
+    auto& parsed = parsedPatterns[static_cast<size_t>(&e - q.find.data())];
+    if (!parsed) parsed = pull::parsePattern(e.pattern);
+    const Value& eid = valueAt(row, e.var);
+    return eid.isNil() ? Value() : pull::pull(*s.db, *parsed, eid);
   };
 
   if (!q.hasAggregates()) {
