@@ -137,3 +137,24 @@ TEST_CASE("query: pull in find", "[query]") {
   Db db = peopleDb();
   CHECK(run("[:find (pull ?e [:name :age]) . :where [?e :email \"ivan@x\"]]", db) == "{:name \"Ivan\", :age 15}");
 }
+
+TEST_CASE("query: left-recursive and mutually recursive rules terminate on cyclic data", "[query][rules]") {
+  Db db = Db::empty(edn::readOne("{:follows {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}}"))
+              .with(edn::readOne("[[:db/add 1 :follows 2] [:db/add 2 :follows 3] [:db/add 3 :follows 1] "
+                                 "[:db/add 3 :follows 4]]").items());
+  const char* leftRecursive = R"([[(reach ?x ?y) (reach ?x ?t) [?t :follows ?y]]
+                                   [(reach ?x ?y) [?x :follows ?y]]])";
+  CHECK(runSorted("[:find ?y :in $ % :where (reach 1 ?y)]",
+                  {QueryArg::database(db), QueryArg::data(edn::readOne(leftRecursive))}) == "[[1] [2] [3] [4]]");
+  CHECK(runSorted("[:find ?x ?y :in $ % :where (reach ?x ?y)]",
+                  {QueryArg::database(db), QueryArg::data(edn::readOne(leftRecursive))}) ==
+        "[[1 1] [1 2] [1 3] [1 4] [2 1] [2 2] [2 3] [2 4] [3 1] [3 2] [3 3] [3 4]]");
+  // even/odd path lengths, mutually recursive, over the cycle.
+  const char* mutual = R"([[(odd ?x ?y) [?x :follows ?y]]
+                           [(odd ?x ?y) (even ?x ?t) [?t :follows ?y]]
+                           [(even ?x ?y) (odd ?x ?t) [?t :follows ?y]]])";
+  CHECK(runSorted("[:find ?y :in $ % :where (even 1 ?y)]",
+                  {QueryArg::database(db), QueryArg::data(edn::readOne(mutual))}) == "[[1] [2] [3] [4]]");
+  CHECK(runSorted("[:find ?y :in $ % :where (odd 4 ?y)]",
+                  {QueryArg::database(db), QueryArg::data(edn::readOne(mutual))}) == "[]");
+}
