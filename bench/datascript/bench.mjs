@@ -99,8 +99,8 @@ if (wanted('init')) {
   const datoms = [];
   people.forEach((p, i) => {
     const e = i + 1;
-    for (const a of ['name', 'last-name', 'full-name', 'sex', 'age', 'salary']) datoms.push(ds.datom(e, a, p[a]));
-    for (const al of p.alias) datoms.push(ds.datom(e, 'alias', al));
+    for (const a of ['name', 'last-name', 'full-name', 'sex', 'age', 'salary']) datoms.push([e, a, p[a]]);
+    for (const al of p.alias) datoms.push([e, "alias", al]);
   });
   report('init', measure(() => ds.init_db(datoms, schema)));
 }
