@@ -118,10 +118,39 @@ class BTree {
       const detail::Node* node;
       uint32_t idx;
     };
+    // The path root .. leaf. Trees are shallow (height <= 8 up to billions
+    // of keys at the default fanout), so the frames live inline and a seek
+    // allocates nothing; deeper trees spill to the heap.
+    class FrameStack {
+     public:
+      bool empty() const { return size_ == 0; }
+      size_t size() const { return size_; }
+      void clear() {
+        size_ = 0;
+        spill_.clear();
+      }
+      Frame& back() { return size_ <= kInline ? inline_[size_ - 1] : spill_[size_ - kInline - 1]; }
+      const Frame& back() const { return size_ <= kInline ? inline_[size_ - 1] : spill_[size_ - kInline - 1]; }
+      void push_back(Frame f) {
+        if (size_ < kInline) inline_[size_] = f;
+        else spill_.push_back(f);
+        ++size_;
+      }
+      void pop_back() {
+        if (size_ > kInline) spill_.pop_back();
+        --size_;
+      }
+
+     private:
+      static constexpr size_t kInline = 12;
+      Frame inline_[kInline];
+      std::vector<Frame> spill_;
+      size_t size_ = 0;
+    };
     void descendFirst(const detail::Node* n);
     void descendLast(const detail::Node* n);
     const detail::Node* root_ = nullptr;  // owns one reference
-    std::vector<Frame> stack_;            // root .. leaf
+    FrameStack stack_;                    // root .. leaf
   };
 
   Iterator begin() const;                         // smallest key
