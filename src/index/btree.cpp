@@ -1249,6 +1249,40 @@ BTree::Iterator BTree::last() const {
   return it;
 }
 
+void BTree::Iterator::seekForward(std::string_view key) {
+  if (stack_.empty() || !root_) return;
+  Frame& top = stack_.back();
+  const Leaf* leaf = asLeaf(top.node);
+  if (leaf->n > 0 && leaf->key(leaf->n - 1).compare(key) >= 0) {
+    // The target is in this leaf: binary search from the current position.
+    uint32_t lo = top.idx, hi = leaf->n;
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (leaf->key(mid).compare(key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    top.idx = lo;
+    return;
+  }
+  // Elsewhere: descend from the root again (the root reference is kept).
+  const Node* n = root_;
+  stack_.clear();
+  while (!n->isLeaf()) {
+    const Branch* b = asBranch(n);
+    size_t i = b->route(key);
+    stack_.push_back(Frame{n, static_cast<uint32_t>(i)});
+    n = b->child(i);
+  }
+  const Leaf* l = asLeaf(n);
+  uint32_t p = l->lowerBound(key);
+  if (p < l->n) {
+    stack_.push_back(Frame{n, p});
+  } else {
+    stack_.push_back(Frame{n, l->n - 1});
+    next();
+  }
+}
+
 BTree::Iterator BTree::lowerBound(std::string_view key) const {
   Iterator it;
   if (!root_) return it;

@@ -111,6 +111,11 @@ class BTree {
     // Moving past either end makes the iterator invalid (and it stays so).
     void next();
     void prev();
+    // Moves to the first key >= key, for a key not before the current one
+    // (a merge walk over sorted probes). Stays within the current leaf when
+    // the target is there; otherwise seeks again from the root. An invalid
+    // iterator that was at the end stays invalid.
+    void seekForward(std::string_view key);
 
    private:
     friend class BTree;

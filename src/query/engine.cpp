@@ -842,6 +842,8 @@ class Executor {
     }
     std::vector<Value> row(out.vars.size());
     std::vector<Value> posVals(5);
+    std::vector<Probe> probes;
+    probes.reserve(order.size());
     for (uint32_t lead : order) {
       const Value* lr = R.row(lead);
       Fixed fx = base;
@@ -891,26 +893,75 @@ class Executor {
       }
       if (!ok) continue;
       auto it = groups.find(hashCols(lr, boundCols));
-      std::vector<uint32_t> single{lead};
-      const std::vector<uint32_t>& rows =
-          (it != groups.end() && !it->second.empty() && it->second.front() == lead) ? it->second : single;
-      scanFixed(db, fx, [&](IndexOrder ord, const KeyParts& k) {
-        for (int p : freePos) posVals[static_cast<size_t>(p)] = positionValue(db, ord, k, p);
-        for (size_t i = 0; i < freePos.size(); ++i)
-          for (size_t j = i + 1; j < freePos.size(); ++j)
-            if (c.terms[static_cast<size_t>(freePos[i])].var == c.terms[static_cast<size_t>(freePos[j])].var &&
-                compareValues(posVals[static_cast<size_t>(freePos[i])], posVals[static_cast<size_t>(freePos[j])]) != 0)
-              return;
-        for (uint32_t ri : rows) {
-          const Value* rr = R.row(ri);
-          for (size_t i = 0; i < R.vars.size(); ++i) row[i] = rr[i];
-          for (size_t i = 0; i < newPos.size(); ++i) row[R.vars.size() + i] = posVals[static_cast<size_t>(newPos[i])];
-          out.addRow(row.data());
-        }
-      });
+      Probe probe;
+      if (it != groups.end() && !it->second.empty() && it->second.front() == lead) probe.rows = it->second;
+      else probe.rows = {lead};
+      probe.order = chooseIndex(db, fx, probe.prefix);
+      probe.vCompare = fx.vEnc;
+      if (fx.v && probe.order == IndexOrder::VAET) {
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(fx.vEnc.data());
+        Value target = decodeValue(p, p + fx.vEnc.size());
+        probe.vCompare.clear();
+        encodeUnsigned(static_cast<uint64_t>(target.asLong()), probe.vCompare);
+      }
+      probe.fx = std::move(fx);
+      probes.push_back(std::move(probe));
+    }
+    auto emit = [&](const Probe& pr, IndexOrder ord, const KeyParts& k) {
+      for (int p : freePos) posVals[static_cast<size_t>(p)] = positionValue(db, ord, k, p);
+      for (size_t i = 0; i < freePos.size(); ++i)
+        for (size_t j = i + 1; j < freePos.size(); ++j)
+          if (c.terms[static_cast<size_t>(freePos[i])].var == c.terms[static_cast<size_t>(freePos[j])].var &&
+              compareValues(posVals[static_cast<size_t>(freePos[i])], posVals[static_cast<size_t>(freePos[j])]) != 0)
+            return;
+      for (uint32_t ri : pr.rows) {
+        const Value* rr = R.row(ri);
+        for (size_t i = 0; i < R.vars.size(); ++i) row[i] = rr[i];
+        for (size_t i = 0; i < newPos.size(); ++i) row[R.vars.size() + i] = posVals[static_cast<size_t>(newPos[i])];
+        out.addRow(row.data());
+      }
+    };
+    if (db.view() != DbView::Current) {
+      for (const Probe& pr : probes) scanFixed(db, pr.fx, [&](IndexOrder ord, const KeyParts& k) { emit(pr, ord, k); });
+      return out;
+    }
+    // Current view: visit the probes in key order with one iterator per
+    // index, seeking forward (usually within the same leaf) instead of
+    // descending from the root for every binding.
+    std::vector<uint32_t> byKey(probes.size());
+    for (uint32_t i = 0; i < byKey.size(); ++i) byKey[i] = i;
+    std::sort(byKey.begin(), byKey.end(), [&](uint32_t x, uint32_t y) {
+      const Probe& a = probes[x];
+      const Probe& b = probes[y];
+      return a.order != b.order ? a.order < b.order : a.prefix < b.prefix;
+    });
+    index::BTree::Iterator it;
+    const Probe* prev = nullptr;
+    for (uint32_t pi : byKey) {
+      const Probe& pr = probes[pi];
+      if (!prev || prev->order != pr.order || prev->prefix == pr.prefix) it = db.currentTree(pr.order).lowerBound(pr.prefix);
+      else it.seekForward(pr.prefix);
+      prev = &pr;
+      for (; it.valid() && it.key().substr(0, pr.prefix.size()) == pr.prefix; it.next()) {
+        KeyParts k = splitKey(pr.order, it.key(), false);
+        if (pr.fx.e && k.e != pr.fx.eVal) continue;
+        if (pr.fx.a && k.a != pr.fx.aVal) continue;
+        if (pr.fx.v && k.value != pr.vCompare) continue;
+        if (pr.fx.tx && k.tx != pr.fx.txVal) continue;
+        if (pr.fx.added && k.added != pr.fx.addedVal) continue;
+        emit(pr, pr.order, k);
+      }
     }
     return out;
   }
+
+  struct Probe {
+    Fixed fx;
+    std::string prefix;
+    IndexOrder order = IndexOrder::EAVT;
+    std::string vCompare;         // the value bytes as they appear in keys of `order`
+    std::vector<uint32_t> rows;   // rows of R sharing this binding
+  };
 
   void applyCollectionPattern(Frame& f, const Clause& c, const Source& src) {
     Rel r;
