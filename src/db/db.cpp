@@ -148,33 +148,17 @@ Db Db::init(std::vector<InitDatom> datoms, const Value& schemaMap, const DbOptio
 
 // ------------------------------------------------------------------ views
 
-Db Db::currentView() const {
+Db Db::withView(DbView view, int64_t tx) const {
   Db d = *this;
-  d.view_ = DbView::Current;
-  d.viewTx_ = 0;
-  return d;
-}
-
-Db Db::asOf(int64_t tx) const {
-  Db d = *this;
-  d.view_ = DbView::AsOf;
+  d.view_ = view;
   d.viewTx_ = tx;
   return d;
 }
 
-Db Db::since(int64_t tx) const {
-  Db d = *this;
-  d.view_ = DbView::Since;
-  d.viewTx_ = tx;
-  return d;
-}
-
-Db Db::history() const {
-  Db d = *this;
-  d.view_ = DbView::History;
-  d.viewTx_ = 0;
-  return d;
-}
+Db Db::currentView() const { return withView(DbView::Current, 0); }
+Db Db::asOf(int64_t tx) const { return withView(DbView::AsOf, tx); }
+Db Db::since(int64_t tx) const { return withView(DbView::Since, tx); }
+Db Db::history() const { return withView(DbView::History, 0); }
 
 // The last transaction whose :db/txInstant is at or before `ms` (kTx0 if none).
 static int64_t txAtOrBefore(const Db& db, int64_t ms) {

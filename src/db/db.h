@@ -120,6 +120,7 @@ class Db {
 
  private:
   friend class TxProcessor;
+  Db withView(DbView view, int64_t tx) const;
 
   std::shared_ptr<const Schema> schema_;
   index::BTree current_[kIndexCount];

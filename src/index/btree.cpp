@@ -1249,6 +1249,25 @@ BTree::Iterator BTree::last() const {
   return it;
 }
 
+void BTree::Iterator::descendTo(std::string_view key, bool upper) {
+  stack_.clear();
+  const Node* n = root_;
+  while (!n->isLeaf()) {
+    const Branch* b = asBranch(n);
+    size_t i = b->route(key);
+    stack_.push_back(Frame{n, static_cast<uint32_t>(i)});
+    n = b->child(i);
+  }
+  const Leaf* l = asLeaf(n);
+  uint32_t p = upper ? l->upperBound(key) : l->lowerBound(key);
+  if (p < l->n) {
+    stack_.push_back(Frame{n, p});
+  } else {
+    stack_.push_back(Frame{n, l->n - 1});
+    next();
+  }
+}
+
 void BTree::Iterator::seekForward(std::string_view key) {
   if (stack_.empty() || !root_) return;
   Frame& top = stack_.back();
@@ -1264,23 +1283,7 @@ void BTree::Iterator::seekForward(std::string_view key) {
     top.idx = lo;
     return;
   }
-  // Elsewhere: descend from the root again (the root reference is kept).
-  const Node* n = root_;
-  stack_.clear();
-  while (!n->isLeaf()) {
-    const Branch* b = asBranch(n);
-    size_t i = b->route(key);
-    stack_.push_back(Frame{n, static_cast<uint32_t>(i)});
-    n = b->child(i);
-  }
-  const Leaf* l = asLeaf(n);
-  uint32_t p = l->lowerBound(key);
-  if (p < l->n) {
-    stack_.push_back(Frame{n, p});
-  } else {
-    stack_.push_back(Frame{n, l->n - 1});
-    next();
-  }
+  descendTo(key, false);  // elsewhere: from the root again
 }
 
 BTree::Iterator BTree::lowerBound(std::string_view key) const {
@@ -1288,21 +1291,7 @@ BTree::Iterator BTree::lowerBound(std::string_view key) const {
   if (!root_) return it;
   ref(root_);
   it.root_ = root_;
-  const Node* n = root_;
-  while (!n->isLeaf()) {
-    const Branch* b = asBranch(n);
-    size_t i = b->route(key);
-    it.stack_.push_back(Iterator::Frame{n, static_cast<uint32_t>(i)});
-    n = b->child(i);
-  }
-  const Leaf* l = asLeaf(n);
-  uint32_t p = l->lowerBound(key);
-  if (p < l->n) {
-    it.stack_.push_back(Iterator::Frame{n, p});
-  } else {
-    it.stack_.push_back(Iterator::Frame{n, l->n - 1});
-    it.next();
-  }
+  it.descendTo(key, false);
   return it;
 }
 
@@ -1311,21 +1300,7 @@ BTree::Iterator BTree::upperBound(std::string_view key) const {
   if (!root_) return it;
   ref(root_);
   it.root_ = root_;
-  const Node* n = root_;
-  while (!n->isLeaf()) {
-    const Branch* b = asBranch(n);
-    size_t i = b->route(key);
-    it.stack_.push_back(Iterator::Frame{n, static_cast<uint32_t>(i)});
-    n = b->child(i);
-  }
-  const Leaf* l = asLeaf(n);
-  uint32_t p = l->upperBound(key);
-  if (p < l->n) {
-    it.stack_.push_back(Iterator::Frame{n, p});
-  } else {
-    it.stack_.push_back(Iterator::Frame{n, l->n - 1});
-    it.next();
-  }
+  it.descendTo(key, true);
   return it;
 }
 

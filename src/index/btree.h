@@ -152,6 +152,8 @@ class BTree {
       std::vector<Frame> spill_;
       size_t size_ = 0;
     };
+    // Positions at the first key >= key (> key when `upper`) from the root.
+    void descendTo(std::string_view key, bool upper);
     void descendFirst(const detail::Node* n);
     void descendLast(const detail::Node* n);
     const detail::Node* root_ = nullptr;  // owns one reference
