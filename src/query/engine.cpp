@@ -704,6 +704,16 @@ class Executor {
     }
   }
 
+  // A variable written twice in one pattern ([?x :a ?x]) must get one value.
+  static bool repeatedVarsAgree(const Clause& c, const std::vector<int>& freePos, const std::vector<Value>& posVals) {
+    for (size_t i = 0; i < freePos.size(); ++i)
+      for (size_t j = i + 1; j < freePos.size(); ++j)
+        if (c.terms[static_cast<size_t>(freePos[i])].var == c.terms[static_cast<size_t>(freePos[j])].var &&
+            compareValues(posVals[static_cast<size_t>(freePos[i])], posVals[static_cast<size_t>(freePos[j])]) != 0)
+          return false;
+    return true;
+  }
+
   // Relation over the pattern's free variables, for datoms matching fx and
   // the pattern's repeated-variable constraints.
   Rel scanPattern(const Db& db, const Clause& c, const Fixed& fx, const std::vector<int>& freePos) {
@@ -720,12 +730,7 @@ class Executor {
     std::vector<Value> posVals(5);
     scanFixed(db, fx, [&](IndexOrder order, const KeyParts& k) {
       for (int p : freePos) posVals[static_cast<size_t>(p)] = positionValue(db, order, k, p);
-      // Repeated variables must agree.
-      for (size_t i = 0; i < freePos.size(); ++i)
-        for (size_t j = i + 1; j < freePos.size(); ++j)
-          if (c.terms[static_cast<size_t>(freePos[i])].var == c.terms[static_cast<size_t>(freePos[j])].var &&
-              compareValues(posVals[static_cast<size_t>(freePos[i])], posVals[static_cast<size_t>(freePos[j])]) != 0)
-            return;
+      if (!repeatedVarsAgree(c, freePos, posVals)) return;
       for (size_t i = 0; i < firstPos.size(); ++i) row[i] = posVals[static_cast<size_t>(firstPos[i])];
       r.addRow(row.data());
     });
@@ -909,11 +914,7 @@ class Executor {
     }
     auto emit = [&](const Probe& pr, IndexOrder ord, const KeyParts& k) {
       for (int p : freePos) posVals[static_cast<size_t>(p)] = positionValue(db, ord, k, p);
-      for (size_t i = 0; i < freePos.size(); ++i)
-        for (size_t j = i + 1; j < freePos.size(); ++j)
-          if (c.terms[static_cast<size_t>(freePos[i])].var == c.terms[static_cast<size_t>(freePos[j])].var &&
-              compareValues(posVals[static_cast<size_t>(freePos[i])], posVals[static_cast<size_t>(freePos[j])]) != 0)
-            return;
+      if (!repeatedVarsAgree(c, freePos, posVals)) return;
       for (uint32_t ri : pr.rows) {
         const Value* rr = R.row(ri);
         for (size_t i = 0; i < R.vars.size(); ++i) row[i] = rr[i];
