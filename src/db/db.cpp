@@ -376,7 +376,12 @@ std::vector<Datom> Db::datoms(IndexOrder order, std::span<const Value> component
 
 Db::Cursor Db::seek(IndexOrder order, std::span<const Value> components) const {
   std::string prefix;
-  buildPrefix(*this, order, components, prefix);
+  if (!buildPrefix(*this, order, components, prefix)) {
+    // A component that matches nothing (unknown attribute, entity that does
+    // not resolve): an empty cursor. Every key starts with a length header
+    // <= 8, so the prefix 0xFF selects nothing.
+    return Cursor(*this, order, "\xff", "\xff");
+  }
   return Cursor(*this, order, prefix, "");
 }
 

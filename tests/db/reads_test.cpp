@@ -212,3 +212,16 @@ TEST_CASE("reads: Db::init with schema entities among the datoms", "[db][reads]"
   Value c[] = {Value::integer(3)};
   CHECK(show3(db, db.datoms(IndexOrder::VAET, c)) == "[[2 :x/ref 3]]");
 }
+
+TEST_CASE("seek with a component that resolves to nothing is empty", "[db][reads]") {
+  Db db = Db::empty(read("{:email {:db/unique :db.unique/identity}}"))
+              .with(tx(R"([{:db/id 1 :email "a@x" :name "A"} {:db/id 2 :email "b@x" :name "B"}])"));
+  Value missingEntity[] = {read("[:email \"nobody@x\"]")};
+  CHECK_FALSE(db.seek(IndexOrder::EAVT, missingEntity).valid());
+  Value unknownAttr[] = {Value::keyword("no/such")};
+  CHECK_FALSE(db.seek(IndexOrder::AEVT, unknownAttr).valid());
+  Value fromTwo[] = {Value::integer(2)};
+  auto c = db.seek(IndexOrder::EAVT, fromTwo);
+  REQUIRE(c.valid());
+  CHECK(c.datom().e == 2);
+}
