@@ -1700,6 +1700,18 @@ QueryResult shape(const Query& q, Executor& ex, Frame& f, std::span<const QueryA
   };
 
   if (!q.hasAggregates()) {
+    // The projection is already distinct over `vars`; when the find
+    // elements are exactly those variables, the rows are the result.
+    bool plainVars = q.with.empty() && vars.size() == q.find.size();
+    for (size_t k = 0; plainVars && k < q.find.size(); ++k)
+      plainVars = q.find[k].kind == FindElem::Kind::Var && q.find[k].var == vars[k];
+    if (plainVars) {
+      size_t keep = (q.shape == Query::Shape::Scalar || q.shape == Query::Shape::Tuple) ? std::min<size_t>(rows.nrows, 1)
+                                                                                         : rows.nrows;
+      rows.cells.resize(keep * rows.width());
+      res.cells = std::move(rows.cells);
+      return res;
+    }
     // Distinct over the find elements (the :with columns only keep
     // duplicates apart before projection, which matters for aggregates).
     Rel distinctRel;
