@@ -1009,20 +1009,45 @@ class Executor {
   }
 
   // Evaluates one call for one row. Db-aware built-ins are handled here.
-  Value call(const Clause& c, const std::vector<Value>& args) {
+  // What a call clause invokes, resolved once per clause (not per row).
+  struct Callee {
+    enum class Kind : uint8_t { Db, Host, Builtin } kind = Kind::Builtin;
+    const HostFunction* host = nullptr;
+    const Builtin* builtin = nullptr;
+  };
+
+  Callee resolveCallee(const Clause& c) {
     const std::string& fn = c.name;
-    if (fn == "get-else" || fn == "get-some" || fn == "missing?") return callDbFunction(c, args);
+    Callee callee;
+    if (fn == "get-else" || fn == "get-some" || fn == "missing?") {
+      callee.kind = Callee::Kind::Db;
+      return callee;
+    }
     if (options_.functions) {
       auto it = options_.functions->find(fn);
-      if (it != options_.functions->end()) return it->second(std::span<const Value>(args));
+      if (it != options_.functions->end()) {
+        callee.kind = Callee::Kind::Host;
+        callee.host = &it->second;
+        return callee;
+      }
     }
-    const Builtin* b = findBuiltin(fn);
-    if (!b) raise(ErrorCode::InvalidInput, "Unknown function '" + fn + "' in " + show(c.form));
-    int n = static_cast<int>(args.size());
-    if (n < b->minArgs || (b->maxArgs >= 0 && n > b->maxArgs))
+    callee.builtin = findBuiltin(fn);
+    if (!callee.builtin) raise(ErrorCode::InvalidInput, "Unknown function '" + fn + "' in " + show(c.form));
+    int n = static_cast<int>(c.terms.size());
+    if (n < callee.builtin->minArgs || (callee.builtin->maxArgs >= 0 && n > callee.builtin->maxArgs))
       raise(ErrorCode::InvalidInput, "Wrong number of arguments (" + std::to_string(n) + ") to '" + fn + "' in " +
                                          show(c.form));
-    return b->fn(std::span<const Value>(args));
+    return callee;
+  }
+
+  // Evaluates one call for one row.
+  Value call(const Callee& callee, const Clause& c, const std::vector<Value>& args) {
+    switch (callee.kind) {
+      case Callee::Kind::Db: return callDbFunction(c, args);
+      case Callee::Kind::Host: return (*callee.host)(std::span<const Value>(args));
+      case Callee::Kind::Builtin: break;
+    }
+    return callee.builtin->fn(std::span<const Value>(args));
   }
 
   const Db& sourceArg(const Clause& c, const Value& v) {
@@ -1069,6 +1094,7 @@ class Executor {
   }
 
   void applyPredicateOrFunction(Frame& f, const Clause& c) {
+    Callee callee = resolveCallee(c);
     std::vector<VarId> vars = argVars(c);
     int ri = merge(f, vars);
     Rel input = ri >= 0 ? std::move(f.rels[static_cast<size_t>(ri)]) : unitRel();
@@ -1083,7 +1109,7 @@ class Executor {
       out.vars = input.vars;
       for (size_t i = 0; i < input.nrows; ++i) {
         fillArgs(input.row(i));
-        if (truthy(call(c, args))) out.addRow(input.row(i));
+        if (truthy(call(callee, c, args))) out.addRow(input.row(i));
       }
       logStep("predicate", c.form, out.nrows);
     } else {
@@ -1134,7 +1160,7 @@ class Executor {
       for (size_t i = 0; i < input.nrows; ++i) {
         const Value* in = input.row(i);
         fillArgs(in);
-        Value result = call(c, args);
+        Value result = call(callee, c, args);
         if (result.isNil()) continue;  // nil results bind nothing
         switch (b.kind) {
           case Binding::Kind::Blank: produced.addRow(in); break;
