@@ -186,15 +186,21 @@ FloatStatus parseDouble(std::string_view text, double& out) {
 #endif
 }
 
-void formatDoubleFallback(double d, std::string& out) {
+// ##NaN / ##Inf / ##-Inf; false for finite numbers.
+static bool formatNonFinite(double d, std::string& out) {
   if (std::isnan(d)) {
     out += "##NaN";
-    return;
+    return true;
   }
   if (std::isinf(d)) {
     out += d < 0 ? "##-Inf" : "##Inf";
-    return;
+    return true;
   }
+  return false;
+}
+
+void formatDoubleFallback(double d, std::string& out) {
+  if (formatNonFinite(d, out)) return;
   // Shortest %.Ng that reads back exactly; N = 17 always does. Round-tripping
   // is monotone in N, so binary search.
   char dp = localeDecimalPoint();
@@ -227,14 +233,7 @@ void formatDoubleFallback(double d, std::string& out) {
 
 void formatDouble(double d, std::string& out) {
 #if DATALITE_EDN_TO_CHARS_FP
-  if (std::isnan(d)) {
-    out += "##NaN";
-    return;
-  }
-  if (std::isinf(d)) {
-    out += d < 0 ? "##-Inf" : "##Inf";
-    return;
-  }
+  if (formatNonFinite(d, out)) return;
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, d);
   size_t from = out.size();

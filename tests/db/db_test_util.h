@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "datalite.h"
+#include "test_support.h"
 
 namespace datalite::testing {
 
@@ -59,10 +60,6 @@ inline int64_t tempidKey(const TxReport& r, const std::string& key) {
   return -1;
 }
 
-// tx-data written as one EDN vector.
-inline std::vector<Value> tx(const std::string& text) { return edn::readOne(text).items(); }
-inline Value read(const std::string& text) { return edn::readOne(text); }
-
 // The report's datoms except the automatic :db/txInstant, as
 // "[[e :attr v added] ...]" in report order.
 inline std::string txData(const TxReport& r) {
@@ -94,22 +91,6 @@ inline std::string dumpAll(const Db& db) {
 inline std::string snapshot(const Db& db) {
   return dumpAll(db) + "history " + dumpAll(db.history()) + "maxEid " + std::to_string(db.maxEid()) + " maxTx " +
          std::to_string(db.maxTx()) + " count " + std::to_string(db.count());
-}
-
-struct Caught {
-  std::string code;     // "" when nothing was thrown
-  std::string message;
-};
-
-// Runs f and reports the DataliteError it threw.
-template <class F>
-Caught catchError(F&& f) {
-  try {
-    f();
-  } catch (const DataliteError& e) {
-    return Caught{std::string(e.codeName()), e.what()};
-  }
-  return Caught{};
 }
 
 // Transacting `txEdn` into db must fail with `code`, with a message that

@@ -9,11 +9,14 @@
 #include "datalite.h"
 #include "pull/entity.h"
 #include "pull/pull.h"
+#include "test_support.h"
 
 namespace datalite::pulltest {
 
-inline Value read(const std::string& text) { return edn::readOne(text); }
-inline std::vector<Value> tx(const std::string& text) { return edn::readOne(text).items(); }
+using testing::Caught;
+using testing::catchError;
+using testing::read;
+using testing::tx;
 
 // (pull db pattern eid), printed.
 inline std::string P(const Db& db, const std::string& pattern, const std::string& eid) {
@@ -24,20 +27,6 @@ inline std::string P(const Db& db, const std::string& pattern, const std::string
 inline std::string PM(const Db& db, const std::string& pattern, const std::string& eids) {
   std::vector<Value> ids = read(eids).items();
   return edn::print(Value::vector(pull::pullMany(db, read(pattern), ids)));
-}
-
-struct Caught {
-  std::string code;
-  std::string message;
-};
-template <class F>
-Caught catchError(F&& f) {
-  try {
-    f();
-  } catch (const DataliteError& e) {
-    return Caught{std::string(e.codeName()), e.what()};
-  }
-  return Caught{};
 }
 
 }  // namespace datalite::pulltest
