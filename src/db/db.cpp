@@ -47,8 +47,21 @@ Db Db::empty(const Value& schemaMap, const DbOptions& options) {
 }
 
 Db Db::init(std::vector<InitDatom> datoms, const Value& schemaMap, const DbOptions& options) {
-  Db db = empty(schemaMap, options);
-  auto schema = std::make_shared<Schema>(*db.schema_);
+  return initWithSchema(std::move(datoms), Schema::fromMap(schemaMap), options);
+}
+
+Db Db::initWithSchema(std::vector<InitDatom> datoms, std::shared_ptr<const Schema> base, const DbOptions& options,
+                      int64_t minMaxEid, int64_t minMaxTx) {
+  // Attribute ids 1..kLastBuiltin are wired into the engine: a schema not
+  // built on the bootstrap one would misread every key.
+  if (!base || !base->has(attr::kLastBuiltin) ||
+      base->get(attr::kTxInstant).ident != Schema::bootstrap()->get(attr::kTxInstant).ident)
+    raise(ErrorCode::InvalidInput, "initWithSchema: the schema must extend the built-in attributes");
+  if (minMaxEid < 0 || minMaxEid > kMaxSafeId || minMaxTx < kTx0 || minMaxTx > kMaxSafeId)
+    raise(ErrorCode::InvalidInput, "initWithSchema: maxEid " + std::to_string(minMaxEid) + " or maxTx " +
+                                       std::to_string(minMaxTx) + " out of range");
+  Db db = empty(Value(), options);
+  auto schema = std::make_shared<Schema>(*base);
   // Schema entities among the datoms (:db/ident + :db/valueType ...) define
   // attributes first, so the other datoms are coerced by them.
   {
@@ -85,7 +98,8 @@ Db Db::init(std::vector<InitDatom> datoms, const Value& schemaMap, const DbOptio
 
   std::string arenas[kIndexCount];
   std::vector<std::pair<uint32_t, uint32_t>> spans[kIndexCount];
-  int64_t maxEid = 0, maxTx = kTx0;
+  int64_t maxEid = minMaxEid, maxTx = minMaxTx;
+  int64_t lastTxInstant = 0;  // keeps later :db/txInstant values monotonic, as after transactions
   std::string venc;
   for (auto& d : datoms) {
     if (d.e <= 0 || d.e > kMaxSafeId) raise(ErrorCode::InvalidInput, "Bad entity id " + std::to_string(d.e) + " in init datoms");
@@ -112,6 +126,7 @@ Db Db::init(std::vector<InitDatom> datoms, const Value& schemaMap, const DbOptio
     }
     if (d.e < kTx0) maxEid = std::max(maxEid, d.e);
     maxTx = std::max(maxTx, tx);
+    if (a == attr::kTxInstant) lastTxInstant = std::max(lastTxInstant, v.asInstant());
   }
   uint64_t count = 0;
   bool hadDuplicates = false;
@@ -142,6 +157,7 @@ Db Db::init(std::vector<InitDatom> datoms, const Value& schemaMap, const DbOptio
   db.schema_ = std::move(schema);
   db.maxEid_ = maxEid;
   db.maxTx_ = maxTx;
+  db.lastTxInstant_ = lastTxInstant;
   db.count_ = count;
   return db;
 }

@@ -63,6 +63,12 @@ class Db {
     int64_t tx = 0;
   };
   static Db init(std::vector<InitDatom> datoms, const Value& schemaMap = Value(), const DbOptions& options = {});
+  // init with a ready schema whose attribute ids are kept as they are, and
+  // maxEid/maxTx raised to at least minMaxEid/minMaxTx: rebuilds a snapshot
+  // of a db's current state exactly (src/serial). `schema` must extend
+  // Schema::bootstrap().
+  static Db initWithSchema(std::vector<InitDatom> datoms, std::shared_ptr<const Schema> schema,
+                           const DbOptions& options = {}, int64_t minMaxEid = 0, int64_t minMaxTx = kTx0);
 
   // --- transactions (a Db never changes: these return new values) ---
   TxReport transact(const std::vector<Value>& txData, const TxOptions& options = {}) const;
