@@ -143,10 +143,12 @@ struct Branch : Node {
     return {seps() + s, size_t(se[i] - s)};
   }
   // Index of the child whose key range contains k.
-  size_t route(std::string_view k) const {
+  // The child whose range holds k; `from`: a child index known to be at or
+  // before the answer.
+  size_t route(std::string_view k, size_t from = 0) const {
     const uint32_t* se = sepEnd();
     const char* sp = seps();
-    size_t lo = 1, hi = n;
+    size_t lo = from + 1, hi = n;
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
       std::string_view s(sp + se[mid - 1], size_t(se[mid] - se[mid - 1]));
@@ -1251,7 +1253,10 @@ BTree::Iterator BTree::last() const {
 
 void BTree::Iterator::descendTo(std::string_view key, bool upper) {
   stack_.clear();
-  const Node* n = root_;
+  descendFrom(root_, key, upper);
+}
+
+void BTree::Iterator::descendFrom(const Node* n, std::string_view key, bool upper) {
   while (!n->isLeaf()) {
     const Branch* b = asBranch(n);
     size_t i = b->route(key);
@@ -1283,7 +1288,23 @@ void BTree::Iterator::seekForward(std::string_view key) {
     top.idx = lo;
     return;
   }
-  descendTo(key, false);  // elsewhere: from the root again
+  // Elsewhere: climb to the lowest branch that must hold the key (it routes
+  // below its last child, or it is the root) and descend from there. Probes
+  // in key order usually land in a nearby leaf, so this skips the upper
+  // levels of a full descent.
+  stack_.pop_back();
+  while (!stack_.empty()) {
+    Frame& f = stack_.back();
+    const Branch* b = asBranch(f.node);
+    size_t i = b->route(key, f.idx);
+    if (i + 1 < b->size() || stack_.size() == 1) {
+      f.idx = static_cast<uint32_t>(i);
+      descendFrom(b->child(i), key, false);
+      return;
+    }
+    stack_.pop_back();
+  }
+  descendTo(key, false);
 }
 
 BTree::Iterator BTree::lowerBound(std::string_view key) const {

@@ -154,6 +154,8 @@ class BTree {
     };
     // Positions at the first key >= key (> key when `upper`) from the root.
     void descendTo(std::string_view key, bool upper);
+    // The same from node n down (its frame, if any, already on the stack).
+    void descendFrom(const detail::Node* n, std::string_view key, bool upper);
     void descendFirst(const detail::Node* n);
     void descendLast(const detail::Node* n);
     const detail::Node* root_ = nullptr;  // owns one reference
