@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Sets up the machine and runs every test: the Catch2 suites of each layer
-# (via CTest), once in an optimized build and once under ASan + UBSan.
+# Sets up the machine and runs every test:
+#   1. the Catch2 suites of each engine layer (CTest), optimized build
+#   2. the same under ASan + UBSan
+#   3. the wasm package: Node tests (node --test) incl. the TypeScript check
+#   4. the packed tarball, installed into a scratch project
+#   5. browser tests (Playwright + Chromium) against the web demo
+# Skips: DATALITE_SKIP_ASAN=1, DATALITE_SKIP_E2E=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+summary=()
+
 bash scripts/build.sh build RelWithDebInfo
 ctest --test-dir build --output-on-failure -j2
+summary+=("native ctest: passed")
+
 if [ "${DATALITE_SKIP_ASAN:-0}" != "1" ]; then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -14,4 +23,22 @@ if [ "${DATALITE_SKIP_ASAN:-0}" != "1" ]; then
   cmake --build build-asan -j2
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j2
+  summary+=("asan+ubsan ctest: passed")
 fi
+
+bash scripts/build-wasm.sh
+[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d bench/datascript/node_modules ] || (cd bench/datascript && npm ci --no-audit --no-fund)
+node --test tests/js/
+summary+=("node tests: passed")
+
+bash scripts/pack-check.sh
+summary+=("npm pack check: passed")
+
+if [ "${DATALITE_SKIP_E2E:-0}" != "1" ]; then
+  bash e2e/run.sh
+  summary+=("browser e2e: passed")
+fi
+
+printf '%s\n' "${summary[@]}"
+echo "${#summary[@]} passed, 0 failed"

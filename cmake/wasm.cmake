@@ -1,0 +1,65 @@
+# The WebAssembly targets (included from the top CMakeLists.txt under emcmake).
+#
+# Three modules are linked from the same engine sources:
+#   dist/wasm/datalite.mjs             single-threaded ES module, wasm exceptions;
+#                                      browsers, workers, Node (wasmBinary), Deno, workerd
+#   dist/wasm-mt/datalite-mt.cjs       -pthread CommonJS glue for Node
+#   dist/wasm-mt-web/datalite-mt.mjs   -pthread ES module for cross-origin-isolated pages
+#
+# Emscripten 3.1.6 never catches a wasm exception in a -pthread build, so the
+# threaded engine uses JS exception handling (slower where exceptions are
+# thrown, equal elsewhere); every object of a -pthread link must itself be
+# compiled with -pthread, hence one engine library per variant.
+
+# em++ runs acorn-optimizer.js at -O2+, which needs Debian's node modules.
+set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
+
+set(DATALITE_DIST_DIR "${CMAKE_CURRENT_SOURCE_DIR}/dist" CACHE PATH "Where the wasm modules are written")
+option(DATALITE_WASM_THREADS "Also build the -pthread variants" ON)
+
+file(GLOB _engine_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/*/*.cpp)
+set(_bindings ${CMAKE_CURRENT_SOURCE_DIR}/wasm/bindings.cpp)
+
+# Write -sKEY=VALUE without spaces: CMake de-duplicates repeated "-s" tokens.
+set(_common_link
+  -lembind
+  -sMODULARIZE=1
+  -sEXPORT_NAME=createDataliteModule
+  -sWASM_BIGINT=1
+  -sALLOW_MEMORY_GROWTH=1
+  -sINITIAL_MEMORY=33554432
+  -sDYNAMIC_EXECUTION=0
+  -sNODEJS_CATCH_EXIT=0
+  -sNODEJS_CATCH_REJECTION=0
+  -sEXPORTED_RUNTIME_METHODS=HEAPU8)
+
+function(datalite_engine_variant lib flags)
+  add_library(${lib} STATIC ${_engine_srcs})
+  target_include_directories(${lib} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_compile_options(${lib} PUBLIC ${flags})
+  target_link_options(${lib} PUBLIC ${flags})
+endfunction()
+
+function(datalite_wasm_module target engine outdir outname)
+  add_executable(${target} ${_bindings})
+  target_link_libraries(${target} PRIVATE ${engine})
+  target_link_options(${target} PRIVATE ${_common_link} ${ARGN})
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME ${outname}
+    SUFFIX ""
+    RUNTIME_OUTPUT_DIRECTORY ${DATALITE_DIST_DIR}/${outdir})
+endfunction()
+
+datalite_engine_variant(datalite_engine_st "-fwasm-exceptions")
+datalite_wasm_module(datalite_wasm datalite_engine_st wasm datalite.mjs
+  -sEXPORT_ES6=1 -sENVIRONMENT=web,worker)
+
+if(DATALITE_WASM_THREADS)
+  datalite_engine_variant(datalite_engine_mt "-pthread;-fexceptions")
+  # Node: CommonJS glue (its pthread worker script is CommonJS too).
+  datalite_wasm_module(datalite_wasm_mt datalite_engine_mt wasm-mt datalite-mt.cjs
+    -sENVIRONMENT=node -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth)
+  # Browsers with crossOriginIsolated: ES module glue.
+  datalite_wasm_module(datalite_wasm_mt_web datalite_engine_mt wasm-mt-web datalite-mt.mjs
+    -sEXPORT_ES6=1 -sENVIRONMENT=web,worker -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth)
+endif()

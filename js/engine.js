@@ -1,0 +1,131 @@
+// Loads one of the wasm builds and runs requests against it.
+//
+// Builds (see cmake/wasm.cmake):
+//   dist/wasm/datalite.mjs            single-threaded: browsers, workers, Deno, edge, Node
+//   dist/wasm-mt/datalite-mt.cjs      threaded, Node
+//   dist/wasm-mt-web/datalite-mt.mjs  threaded, cross-origin-isolated pages
+// The threaded build is picked only where SharedArrayBuffer works: in Node,
+// or in a page/worker with crossOriginIsolated. `init({ threads: false })`
+// (or DATALITE_THREADS=0 in Node) forces the single-threaded one.
+import { DataliteError } from "./errors.js";
+import { WireReader, WireWriter } from "./wire.js";
+
+export const Op = Object.freeze({
+  EmptyDb: 1, Release: 2, Transact: 3, With: 4, Query: 5, Explain: 6, Pull: 7, PullMany: 8,
+  EntityId: 9, EntityGet: 10, EntityTouch: 11, Datoms: 12, SeekOpen: 13, SeekNext: 14,
+  SeekClose: 15, IndexRange: 16, AsOf: 17, Since: 18, History: 19, Entid: 20, Schema: 21,
+  Info: 22, Serialize: 23, Deserialize: 24, ToSerializable: 25, FromSerializable: 26,
+  ToEdn: 27, FromEdn: 28, InitDb: 29, Stats: 30, ReadEdn: 31, SchemaVersion: 32,
+});
+
+const isNode = typeof process !== "undefined" && !!process.versions?.node &&
+  typeof globalThis.Deno === "undefined" && typeof globalThis.Bun === "undefined";
+
+let engine = null;
+let loading = null;
+
+export class Engine {
+  constructor(module, variant) {
+    this.module = module;
+    this.variant = variant;  // "st" | "mt"
+    this.writer = new WireWriter(4096);
+  }
+
+  // Starts a request; fill the returned writer, then call send(op).
+  begin() {
+    return this.writer.reset();
+  }
+
+  // Sends the request in the writer and returns a reader over the response
+  // payload (copied out of wasm memory, so it survives later calls).
+  send(op) {
+    const m = this.module;
+    const w = this.writer;
+    const ptr = m.requestBuffer(w.length);
+    m.HEAPU8.set(w.bytes.subarray(0, w.length), ptr);
+    const res = m.call(op, w.length);
+    const heap = m.HEAPU8;
+    const len = heap[res] | (heap[res + 1] << 8) | (heap[res + 2] << 16) | (heap[res + 3] << 24);
+    const bytes = heap.slice(res + 4, res + 4 + (len >>> 0));
+    const r = new WireReader(bytes);
+    if (r.byte() !== 0) {
+      const code = r.text();
+      const message = r.text();
+      throw new DataliteError(code, message);
+    }
+    return r;
+  }
+}
+
+export function currentEngine() {
+  if (!engine) {
+    throw new DataliteError("invalid-input",
+      "datalite is not initialised yet: await init() (or any async entry point, such as connect()) first");
+  }
+  return engine;
+}
+
+export function isInitialised() {
+  return engine !== null;
+}
+
+function wantThreads(opts) {
+  if (opts.threads === false) return false;
+  if (isNode && process.env.DATALITE_THREADS === "0" && opts.threads !== true) return false;
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  if (isNode) return true;
+  return globalThis.crossOriginIsolated === true;
+}
+
+async function loadModule(opts) {
+  const moduleArgs = {};
+  if (opts.locateFile) moduleArgs.locateFile = opts.locateFile;
+  if (opts.wasmModule) {
+    // Edge runtimes (workerd) cannot compile from bytes: they hand us the module.
+    const wasmModule = opts.wasmModule;
+    moduleArgs.instantiateWasm = (imports, receive) => {
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
+      return {};
+    };
+    moduleArgs.locateFile ??= (p) => p;
+  } else if (opts.wasmBinary) {
+    moduleArgs.wasmBinary = opts.wasmBinary;
+  }
+  const threads = !opts.wasmModule && wantThreads(opts);
+  if (isNode) {
+    const { readFile } = await import("node:fs/promises");
+    if (threads) {
+      const { createRequire } = await import("node:module");
+      const require = createRequire(import.meta.url);
+      const create = require("../dist/wasm-mt/datalite-mt.cjs");
+      moduleArgs.wasmBinary ??= await readFile(new URL("../dist/wasm-mt/datalite-mt.wasm", import.meta.url));
+      const module = await create(moduleArgs);
+      // The pthread pool must not keep Node alive after the user's work is done.
+      const pool = module.PThread;
+      if (pool) for (const w of [...pool.unusedWorkers, ...pool.runningWorkers]) w.unref?.();
+      return new Engine(module, "mt");
+    }
+    const { default: create } = await import("../dist/wasm/datalite.mjs");
+    moduleArgs.wasmBinary ??= await readFile(new URL("../dist/wasm/datalite.wasm", import.meta.url));
+    return new Engine(await create(moduleArgs), "st");
+  }
+  if (threads) {
+    const { default: create } = await import("../dist/wasm-mt-web/datalite-mt.mjs");
+    return new Engine(await create(moduleArgs), "mt");
+  }
+  const { default: create } = await import("../dist/wasm/datalite.mjs");
+  return new Engine(await create(moduleArgs), "st");
+}
+
+export async function initEngine(opts = {}) {
+  if (engine) return engine;
+  if (!loading) {
+    loading = loadModule(opts).then(
+      (e) => (engine = e),
+      (err) => {
+        loading = null;
+        throw new DataliteError("store-error", `could not load the datalite wasm module: ${err?.message ?? err}`, { cause: err });
+      });
+  }
+  return loading;
+}

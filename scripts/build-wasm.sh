@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the wasm modules into dist/ (single-threaded + the two -pthread
+# variants) with Debian's Emscripten.
+#   scripts/build-wasm.sh            release build (-O3)
+#   DATALITE_WASM_FAST=1 scripts/build-wasm.sh   -O1 link for quick iteration
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NODE_PATH=/usr/share/nodejs   # em++ needs Debian's acorn for -O2+ links
+dir=${DATALITE_WASM_BUILD_DIR:-build-wasm}
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+linkflags=()
+[ "${DATALITE_WASM_FAST:-0}" = "1" ] && linkflags=(-DCMAKE_EXE_LINKER_FLAGS=-O1)
+emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node "${launcher[@]}" "${linkflags[@]}" >/dev/null
+cmake --build "$dir" -j2
+# The threaded Node glue and its pthread worker script are CommonJS inside an
+# ESM package.
+echo '{ "type": "commonjs" }' > dist/wasm-mt/package.json
+ls -l dist/wasm/*.wasm dist/wasm-mt/*.wasm dist/wasm-mt-web/*.wasm | awk '{print "wasm: " $5 " bytes  " $9}'

@@ -1,0 +1,493 @@
+#include "api/session.h"
+
+#include <cstring>
+#include <new>
+
+#include "api/wire.h"
+#include "core/error.h"
+#include "edn/edn.h"
+#include "pull/entity.h"
+#include "pull/pull.h"
+#include "query/parser.h"
+#include "query/query.h"
+#include "serial/serial.h"
+
+namespace datalite::api {
+
+namespace {
+
+constexpr size_t kParseCacheLimit = 256;  // parsed queries/patterns kept by text
+constexpr uint64_t kMaxSeekChunk = 1'000'000;
+
+// EDN text arrives as a wire string; forms may also arrive as values.
+Value formOf(const Value& v) {
+  if (v.isString()) return edn::readOne(v.asString());
+  return v;
+}
+
+std::vector<Value> txDataOf(const Value& v) {
+  Value form = formOf(v);
+  if (form.isNil()) return {};
+  if (!form.isSequential()) raise(ErrorCode::InvalidInput, "tx-data must be a vector or list, got " + edn::print(form));
+  return form.items();
+}
+
+IndexOrder indexOf(const Value& v) {
+  IndexOrder order;
+  std::string_view name = v.isKeyword() ? v.asKeyword().str() : v.isString() ? v.asString() : std::string_view();
+  if (!name.empty() && name[0] == ':') name.remove_prefix(1);
+  if (!parseIndexOrder(name, order))
+    raise(ErrorCode::InvalidInput, "Unknown index " + edn::print(v) + " (expected eavt, aevt, avet or vaet)");
+  return order;
+}
+
+std::vector<Value> itemsOf(const Value& v, const char* what) {
+  if (v.isNil()) return {};
+  if (!v.isSequential()) raise(ErrorCode::InvalidInput, std::string(what) + " must be a vector");
+  return v.items();
+}
+
+}  // namespace
+
+struct Session::Cursor {
+  Db db;  // keeps the tree nodes the cursor's keys point into alive
+  std::optional<Db::Cursor> cursor;
+};
+
+class Session::Request : public WireReader {
+ public:
+  Request(Session& s, std::string_view bytes) : WireReader(bytes), session_(s) {}
+  const Db& db() { return session_.db(static_cast<uint32_t>(varint())); }
+
+ private:
+  Session& session_;
+};
+
+Session::Session() = default;
+Session::~Session() = default;
+
+char* Session::requestBuffer(size_t n) {
+  if (request_.size() < n) request_.resize(n);
+  return request_.data();
+}
+
+uint32_t Session::adopt(Db db) {
+  uint32_t h = nextHandle_++;
+  if (nextHandle_ == 0) nextHandle_ = 1;  // 0 is never a handle
+  dbs_.emplace(h, std::move(db));
+  return h;
+}
+
+const Db& Session::db(uint32_t handle) const {
+  auto it = dbs_.find(handle);
+  if (it == dbs_.end()) raise(ErrorCode::InvalidInput, "Db value was disposed (handle " + std::to_string(handle) + ")");
+  return it->second;
+}
+
+uint32_t Session::schemaVersion(const Db& db) {
+  std::shared_ptr<const Schema> schema = db.schemaPtr();
+  auto it = schemaVersions_.find(schema.get());
+  if (it != schemaVersions_.end() && !it->second.first.expired()) return it->second.second;
+  if (schemaVersions_.size() > 1024) {
+    for (auto i = schemaVersions_.begin(); i != schemaVersions_.end();)
+      i = i->second.first.expired() ? schemaVersions_.erase(i) : std::next(i);
+  }
+  uint32_t v = nextSchemaVersion_++;
+  schemaVersions_[schema.get()] = {std::weak_ptr<const void>(schema), v};
+  return v;
+}
+
+void Session::writeDbRef(uint32_t handle) {
+  WireWriter w(response_);
+  w.varint(handle);
+  w.varint(schemaVersion(db(handle)));
+}
+
+std::shared_ptr<const query::Query> Session::parsedQuery(const Value& form) {
+  if (!form.isString()) return std::make_shared<const query::Query>(query::parseQuery(form));
+  std::string text(form.asString());
+  auto it = queryCache_.find(text);
+  if (it != queryCache_.end()) return it->second;
+  auto parsed = std::make_shared<const query::Query>(query::parseQuery(edn::readOne(text)));
+  if (queryCache_.size() >= kParseCacheLimit) queryCache_.clear();
+  queryCache_.emplace(std::move(text), parsed);
+  return parsed;
+}
+
+std::shared_ptr<const pull::Pattern> Session::parsedPattern(const Value& form) {
+  if (!form.isString()) return std::make_shared<const pull::Pattern>(pull::parsePattern(form));
+  std::string text(form.asString());
+  auto it = patternCache_.find(text);
+  if (it != patternCache_.end()) return it->second;
+  auto parsed = std::make_shared<const pull::Pattern>(pull::parsePattern(edn::readOne(text)));
+  if (patternCache_.size() >= kParseCacheLimit) patternCache_.clear();
+  patternCache_.emplace(std::move(text), parsed);
+  return parsed;
+}
+
+std::string_view Session::call(uint32_t op, std::string_view request) {
+  response_.clear();
+  response_.append(5, '\0');  // length + status, patched below
+  try {
+    Request in(*this, request);
+    dispatch(op, in);
+  } catch (const DataliteError& e) {
+    response_.resize(4);
+    WireWriter w(response_);
+    w.byte(1);
+    w.text(e.codeName());
+    w.text(e.what());
+  } catch (const std::bad_alloc&) {
+    response_.resize(4);
+    WireWriter w(response_);
+    w.byte(1);
+    w.text(errorCodeName(ErrorCode::LimitExceeded));
+    w.text("Out of memory");
+  } catch (const std::exception& e) {
+    response_.resize(4);
+    WireWriter w(response_);
+    w.byte(1);
+    w.text(errorCodeName(ErrorCode::InvalidInput));
+    w.text(e.what());
+  }
+  uint32_t n = static_cast<uint32_t>(response_.size() - 4);
+  for (int i = 0; i < 4; ++i) response_[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  return response_;
+}
+
+void Session::dispatch(uint32_t opCode, Request& in) {
+  WireWriter out(response_);
+  auto writeDatoms = [&](const Db& db, const std::vector<Datom>& datoms) {
+    out.varint(datoms.size());
+    for (const Datom& d : datoms) out.datom(db, d);
+  };
+  switch (static_cast<Op>(opCode)) {
+    case Op::EmptyDb: {
+      Value schema = formOf(in.value());
+      DbOptions options;
+      options.keepHistory = in.byte() != 0;
+      in.expectEnd();
+      writeDbRef(adopt(Db::empty(schema, options)));
+      return;
+    }
+    case Op::Release: {
+      uint32_t h = static_cast<uint32_t>(in.varint());
+      dbs_.erase(h);
+      return;
+    }
+    case Op::Transact:
+    case Op::With: {
+      const Db& db = in.db();
+      std::vector<Value> txData = txDataOf(in.value());
+      TxOptions options;
+      options.txMeta = formOf(in.value());
+      if (!options.txMeta.isNil() && !options.txMeta.isMap())
+        raise(ErrorCode::InvalidInput, "tx meta must be a map, got " + edn::print(options.txMeta));
+      if (static_cast<Op>(opCode) == Op::With) {
+        in.expectEnd();
+        writeDbRef(adopt(db.with(txData, options)));
+        return;
+      }
+      options.txInstantMs = in.signedVarint();
+      in.expectEnd();
+      TxReport report = db.transact(txData, options);
+      writeDbRef(adopt(report.dbAfter));
+      out.varint(static_cast<uint64_t>(report.tx));
+      out.varint(report.tempids.size());
+      for (const auto& [tempid, eid] : report.tempids) {
+        out.value(tempid);
+        out.varint(static_cast<uint64_t>(eid));
+      }
+      writeDatoms(report.dbAfter, report.txData);
+      return;
+    }
+    case Op::Query:
+    case Op::Explain: {
+      Value form = in.value();
+      auto parsed = parsedQuery(form);
+      uint64_t argc = in.varint();
+      if (argc > 4096) raise(ErrorCode::InvalidInput, "Too many query inputs");
+      std::vector<query::QueryArg> args;
+      args.reserve(argc);
+      for (uint64_t i = 0; i < argc; ++i) {
+        if (in.byte() == 0) {
+          args.push_back(query::QueryArg::database(in.db()));
+          continue;
+        }
+        Value v = in.value();
+        // Rules may come as EDN text, as every other part of a query.
+        bool rulesSlot = i < parsed->inputs.size() && parsed->inputs[i].kind == query::Input::Kind::Rules;
+        args.push_back(query::QueryArg::data(rulesSlot ? formOf(v) : v));
+      }
+      in.expectEnd();
+      if (static_cast<Op>(opCode) == Op::Explain) {
+        Value queryForm = form.isString() ? parsed->form : form;
+        out.value(query::explain(queryForm, args));
+        return;
+      }
+      query::QueryResult r = query::execute(*parsed, args);
+      auto writeRow = [&](size_t row) {
+        const Value* cells = r.cells.data() + row * r.width;
+        if (r.keysKind == query::Query::Keys::None) {
+          out.tag(WireTag::Vector);
+          out.varint(r.width);
+          for (size_t k = 0; k < r.width; ++k) out.value(cells[k]);
+          return;
+        }
+        // :keys/:strs/:syms rows become JS objects keyed by the bare names.
+        out.tag(WireTag::Map);
+        out.varint(r.width);
+        for (size_t k = 0; k < r.width; ++k) {
+          out.tag(WireTag::String);
+          out.text(r.keys[k]);
+          out.value(cells[k]);
+        }
+      };
+      switch (r.shape) {
+        case query::Query::Shape::Scalar:
+          out.value(r.cells.empty() ? Value() : r.cells[0]);
+          break;
+        case query::Query::Shape::Tuple:
+          if (r.cells.empty()) out.value(Value());
+          else writeRow(0);
+          break;
+        case query::Query::Shape::Collection:
+          out.tag(WireTag::Vector);
+          out.varint(r.cells.size());
+          for (const Value& v : r.cells) out.value(v);
+          break;
+        case query::Query::Shape::Relation:
+          out.tag(WireTag::Vector);
+          out.varint(r.rows());
+          for (size_t i = 0; i < r.rows(); ++i) writeRow(i);
+          break;
+      }
+      return;
+    }
+    case Op::Pull: {
+      const Db& db = in.db();
+      auto pattern = parsedPattern(in.value());
+      Value eid = in.value();
+      in.expectEnd();
+      out.value(pull::pull(db, *pattern, eid));
+      return;
+    }
+    case Op::PullMany: {
+      const Db& db = in.db();
+      auto pattern = parsedPattern(in.value());
+      std::vector<Value> eids = itemsOf(in.value(), "pullMany ids");
+      in.expectEnd();
+      std::vector<Value> results = pull::pullMany(db, *pattern, eids);
+      out.tag(WireTag::Vector);
+      out.varint(results.size());
+      for (const Value& v : results) out.value(v);
+      return;
+    }
+    case Op::EntityId: {
+      const Db& db = in.db();
+      Value ref = in.value();
+      in.expectEnd();
+      std::optional<pull::Entity> e = pull::Entity::of(db, ref);
+      out.varint(e ? static_cast<uint64_t>(e->id()) : 0);
+      return;
+    }
+    case Op::EntityGet: {
+      const Db& db = in.db();
+      int64_t eid = static_cast<int64_t>(in.varint());
+      Value attr = in.value();
+      in.expectEnd();
+      if (!attr.isKeyword()) raise(ErrorCode::InvalidInput, "entity attribute must be a keyword, got " + edn::print(attr));
+      Keyword k = attr.asKeyword();
+      bool refs = k.name().starts_with("_");
+      if (!refs) {
+        const Attribute* a = db.attribute(k);
+        refs = a && a->isRef();
+      }
+      pull::Entity e = pull::Entity::of(db, eid);
+      out.byte(refs ? 1 : 0);
+      out.value(e.get(k));
+      return;
+    }
+    case Op::EntityTouch: {
+      const Db& db = in.db();
+      int64_t eid = static_cast<int64_t>(in.varint());
+      in.expectEnd();
+      out.value(pull::Entity::of(db, eid).touch());
+      return;
+    }
+    case Op::Datoms: {
+      const Db& db = in.db();
+      IndexOrder order = indexOf(in.value());
+      std::vector<Value> components = itemsOf(in.value(), "datoms components");
+      in.expectEnd();
+      writeDatoms(db, db.datoms(order, components));
+      return;
+    }
+    case Op::SeekOpen: {
+      const Db& db = in.db();
+      IndexOrder order = indexOf(in.value());
+      std::vector<Value> components = itemsOf(in.value(), "seekDatoms components");
+      in.expectEnd();
+      auto c = std::make_unique<Cursor>();
+      c->db = db;
+      c->cursor.emplace(c->db.seek(order, components));
+      uint32_t h = nextHandle_++;
+      cursors_.emplace(h, std::move(c));
+      out.varint(h);
+      return;
+    }
+    case Op::SeekNext: {
+      uint32_t h = static_cast<uint32_t>(in.varint());
+      uint64_t max = in.varint();
+      in.expectEnd();
+      auto it = cursors_.find(h);
+      if (it == cursors_.end()) raise(ErrorCode::InvalidInput, "Cursor was closed");
+      if (max == 0 || max > kMaxSeekChunk) max = kMaxSeekChunk;
+      Db::Cursor& c = *it->second->cursor;
+      // The count comes first, so the datoms go to a side buffer.
+      std::string body;
+      WireWriter chunk(body);
+      uint64_t n = 0;
+      for (; n < max && c.valid(); ++n, c.next()) chunk.datom(it->second->db, c.datom());
+      out.varint(n);
+      response_.append(body);
+      return;
+    }
+    case Op::SeekClose: {
+      cursors_.erase(static_cast<uint32_t>(in.varint()));
+      return;
+    }
+    case Op::IndexRange: {
+      const Db& db = in.db();
+      Value attr = in.value();
+      Value start = in.value();
+      Value end = in.value();
+      in.expectEnd();
+      if (!attr.isKeyword()) raise(ErrorCode::InvalidInput, "indexRange attribute must be a keyword, got " + edn::print(attr));
+      writeDatoms(db, db.indexRange(attr.asKeyword(), start, end));
+      return;
+    }
+    case Op::AsOf:
+    case Op::Since: {
+      const Db& db = in.db();
+      Value t = in.value();
+      in.expectEnd();
+      bool asOf = static_cast<Op>(opCode) == Op::AsOf;
+      Db view;
+      if (t.kind() == Kind::Instant) view = asOf ? db.asOfInstant(t.asInstant()) : db.sinceInstant(t.asInstant());
+      else if (t.kind() == Kind::Long) view = asOf ? db.asOf(t.asLong()) : db.since(t.asLong());
+      else raise(ErrorCode::InvalidInput, std::string(asOf ? "asOf" : "since") + " needs a tx id or a Date, got " + edn::print(t));
+      writeDbRef(adopt(std::move(view)));
+      return;
+    }
+    case Op::History: {
+      const Db& db = in.db();
+      in.expectEnd();
+      writeDbRef(adopt(db.history()));
+      return;
+    }
+    case Op::Entid: {
+      const Db& db = in.db();
+      Value ref = in.value();
+      in.expectEnd();
+      int64_t e = db.entid(ref);
+      out.value(e > 0 ? Value::integer(e) : Value());
+      return;
+    }
+    case Op::Schema: {
+      const Db& db = in.db();
+      in.expectEnd();
+      out.value(db.schema().toMap());
+      return;
+    }
+    case Op::SchemaVersion: {
+      const Db& db = in.db();
+      in.expectEnd();
+      out.varint(schemaVersion(db));
+      return;
+    }
+    case Op::Info: {
+      const Db& db = in.db();
+      in.expectEnd();
+      out.varint(static_cast<uint64_t>(db.maxTx()));
+      out.varint(static_cast<uint64_t>(db.maxEid()));
+      out.varint(db.count());
+      out.byte(static_cast<uint8_t>(db.view()));
+      return;
+    }
+    case Op::Serialize: {
+      const Db& db = in.db();
+      in.expectEnd();
+      out.tag(WireTag::Bytes);
+      out.text(serial::serializeDb(db));
+      return;
+    }
+    case Op::Deserialize: {
+      Value bytes = in.value();
+      in.expectEnd();
+      if (bytes.kind() != Kind::Bytes) raise(ErrorCode::InvalidInput, "deserialize needs a Uint8Array");
+      writeDbRef(adopt(serial::deserializeDb(bytes.asString())));
+      return;
+    }
+    case Op::ToSerializable: {
+      const Db& db = in.db();
+      in.expectEnd();
+      out.value(Value::string(serial::toSerializableJson(db)));
+      return;
+    }
+    case Op::FromSerializable: {
+      Value json = in.value();
+      in.expectEnd();
+      if (!json.isString()) raise(ErrorCode::InvalidInput, "fromSerializable needs JSON text");
+      writeDbRef(adopt(serial::fromSerializableJson(json.asString())));
+      return;
+    }
+    case Op::ToEdn: {
+      const Db& db = in.db();
+      in.expectEnd();
+      out.value(Value::string(serial::toEdnDump(db)));
+      return;
+    }
+    case Op::FromEdn: {
+      Value text = in.value();
+      in.expectEnd();
+      if (!text.isString()) raise(ErrorCode::InvalidInput, "fromEDN needs a string");
+      writeDbRef(adopt(serial::fromEdnDump(text.asString())));
+      return;
+    }
+    case Op::InitDb: {
+      std::vector<Value> rows = itemsOf(in.value(), "initDb datoms");
+      Value schema = formOf(in.value());
+      DbOptions options;
+      options.keepHistory = in.byte() != 0;
+      in.expectEnd();
+      std::vector<Db::InitDatom> datoms;
+      datoms.reserve(rows.size());
+      for (const Value& row : rows) {
+        if (!row.isSequential() || row.count() < 3 || row.count() > 4 || !row.at(0).isInteger() ||
+            !row.at(1).isKeyword() || (row.count() == 4 && !row.at(3).isInteger()))
+          raise(ErrorCode::InvalidInput, "initDb datom must be [e a v tx?], got " + edn::print(row));
+        datoms.push_back({row.at(0).asLong(), row.at(1).asKeyword(), row.at(2), row.count() == 4 ? row.at(3).asLong() : 0});
+      }
+      writeDbRef(adopt(Db::init(std::move(datoms), schema, options)));
+      return;
+    }
+    case Op::Stats: {
+      in.expectEnd();
+      out.varint(dbs_.size());
+      out.varint(cursors_.size());
+      out.varint(heapBytes ? heapBytes() : 0);
+      return;
+    }
+    case Op::ReadEdn: {
+      Value text = in.value();
+      in.expectEnd();
+      if (!text.isString()) raise(ErrorCode::InvalidInput, "readEdn needs a string");
+      out.value(edn::readOne(text.asString()));
+      return;
+    }
+  }
+  raise(ErrorCode::InvalidInput, "Unknown operation " + std::to_string(opCode));
+}
+
+}  // namespace datalite::api

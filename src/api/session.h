@@ -1,0 +1,110 @@
+// Session: the engine as the JS package sees it, one request buffer in and
+// one response buffer out per call (wire.h), with Db values and cursors held
+// in handle tables. wasm/bindings.cpp exposes exactly this to JS; keeping it
+// here, free of Emscripten, lets the native tests cover the whole boundary.
+//
+// Response layout: u32 little-endian length of what follows, a status byte
+// (0 ok, 1 error), then either the op's payload or, for errors, the error
+// code and message as wire texts.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "db/db.h"
+
+namespace datalite::query {
+struct Query;
+}
+namespace datalite::pull {
+class Pattern;
+}
+
+namespace datalite::api {
+
+// Request and response payloads are listed next to each op; "db" in a
+// request is a handle varint, "dbref" in a response is a handle varint and
+// a schema version varint (equal versions: same schema).
+enum class Op : uint32_t {
+  EmptyDb = 1,         // schema (nil | map | EDN string), keepHistory byte -> dbref
+  Release = 2,         // db -> ()
+  Transact = 3,        // db, txData, txMeta, txInstant signed varint (-1: now) -> dbref, tx, tempids, datoms
+  With = 4,            // db, txData, txMeta -> dbref
+  Query = 5,           // query, argc, args (byte 0 + db | byte 1 + value) -> result
+  Explain = 6,         // same as Query -> plan value
+  Pull = 7,            // db, pattern, eid -> value
+  PullMany = 8,        // db, pattern, eids vector -> vector
+  EntityId = 9,        // db, eid or lookup ref -> entity id (0: none)
+  EntityGet = 10,      // db, eid varint, attr -> byte (1: refs inside), value
+  EntityTouch = 11,    // db, eid varint -> map
+  Datoms = 12,         // db, index keyword, components vector -> datom count, datoms
+  SeekOpen = 13,       // db, index keyword, components vector -> cursor handle
+  SeekNext = 14,       // cursor handle, max count -> datom count, datoms (fewer: exhausted)
+  SeekClose = 15,      // cursor handle -> ()
+  IndexRange = 16,     // db, attr, start, end -> datom count, datoms
+  AsOf = 17,           // db, t (long tx or instant) -> dbref
+  Since = 18,          // db, t -> dbref
+  History = 19,        // db -> dbref
+  Entid = 20,          // db, ident or lookup ref -> value (long or nil)
+  Schema = 21,         // db -> schema map (DataScript style, keyword keys)
+  Info = 22,           // db -> maxTx, maxEid, count (varints), view byte
+  Serialize = 23,      // db -> bytes value
+  Deserialize = 24,    // bytes value -> dbref
+  ToSerializable = 25, // db -> string (JSON text)
+  FromSerializable = 26, // string (JSON text) -> dbref
+  ToEdn = 27,          // db -> string
+  FromEdn = 28,        // string -> dbref
+  InitDb = 29,         // datoms vector of [e a v tx?], schema, keepHistory byte -> dbref
+  Stats = 30,          // () -> live dbs, live cursors, heap bytes (varints)
+  ReadEdn = 31,        // string -> value (tests and the JS `edn` helper)
+  SchemaVersion = 32,  // db -> schema version
+};
+
+class Session {
+ public:
+  Session();
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs one request. The returned bytes stay valid until the next call.
+  std::string_view call(uint32_t op, std::string_view request);
+
+  // A buffer of at least n bytes for the next request (the JS side writes
+  // into wasm memory here, then calls call() over it).
+  char* requestBuffer(size_t n);
+
+  // Adds a Db to the handle table (used by tests and future store code).
+  uint32_t adopt(Db db);
+  const Db& db(uint32_t handle) const;
+  size_t liveDbs() const { return dbs_.size(); }
+
+  // How the host measures its heap (wasm: mallinfo); 0 when unset.
+  std::function<size_t()> heapBytes;
+
+ private:
+  struct Cursor;
+  class Request;
+
+  void dispatch(uint32_t op, Request& in);
+  void writeDbRef(uint32_t handle);
+  uint32_t schemaVersion(const Db& db);
+  std::shared_ptr<const query::Query> parsedQuery(const Value& form);
+  std::shared_ptr<const pull::Pattern> parsedPattern(const Value& form);
+
+  std::unordered_map<uint32_t, Db> dbs_;
+  std::unordered_map<uint32_t, std::unique_ptr<Cursor>> cursors_;
+  uint32_t nextHandle_ = 1;
+  std::unordered_map<const void*, std::pair<std::weak_ptr<const void>, uint32_t>> schemaVersions_;
+  uint32_t nextSchemaVersion_ = 1;
+  std::unordered_map<std::string, std::shared_ptr<const query::Query>> queryCache_;
+  std::unordered_map<std::string, std::shared_ptr<const pull::Pattern>> patternCache_;
+  std::string response_;
+  std::string request_;
+};
+
+}  // namespace datalite::api

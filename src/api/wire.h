@@ -1,0 +1,120 @@
+// The wire format: how Values cross the JS <-> wasm boundary in one buffer.
+//
+// JS encodes tx-data, query inputs and patterns into one byte buffer that C++
+// reads here, and C++ writes a whole result (a query relation, a pull tree, a
+// list of datoms) into one buffer that JS decodes in one pass (js/wire.js).
+// This keeps the boundary to one crossing per call; Embind per-value objects
+// cost about 1 µs each (see docs/adr/0007-js-boundary.md).
+//
+// Each value is a tag byte and a body. Integers are LEB128 varints (signed
+// ones zigzagged), multi-byte fixed fields are little-endian.
+//
+//   Nil, False, True                      no body
+//   Int        zigzag varint              longs with |v| < 2^52
+//   Int64      8 bytes                    other longs (JS: number when safe, else bigint)
+//   Double     8 bytes IEEE-754
+//   BigInt     8 bytes                    :db.type/bigint values (JS bigint)
+//   Instant    zigzag varint ms           JS Date
+//   String     varint length, UTF-8
+//   Keyword    varint length, UTF-8       no leading colon; gets the next table index
+//   KeywordRef varint index               a keyword seen before in this buffer
+//   Symbol     varint length, UTF-8
+//   Uuid       16 bytes
+//   Bytes      varint length, raw
+//   Char       varint code point
+//   Vector, List, Set   varint count, items
+//   Map        varint entry count, key value key value ...
+//   Tagged     varint length, tag UTF-8, value
+//   Datom      varint e, keyword a, value v, varint tx, byte added (results only)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/value.h"
+#include "db/datom.h"
+
+namespace datalite {
+class Db;
+}
+
+namespace datalite::api {
+
+enum class WireTag : uint8_t {
+  Nil = 0,
+  False = 1,
+  True = 2,
+  Int = 3,
+  Int64 = 4,
+  Double = 5,
+  BigInt = 6,
+  Instant = 7,
+  String = 8,
+  Keyword = 9,
+  KeywordRef = 10,
+  Symbol = 11,
+  Uuid = 12,
+  Bytes = 13,
+  Char = 14,
+  Vector = 15,
+  List = 16,
+  Set = 17,
+  Map = 18,
+  Tagged = 19,
+  Datom = 20,
+};
+
+constexpr int64_t kSmallIntLimit = int64_t{1} << 52;
+
+// Reads one request buffer. Every malformed input raises invalid-input (or
+// limit-exceeded for nesting deeper than maxDepth); nothing is trusted.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view bytes, uint32_t maxDepth = 512) : data_(bytes), maxDepth_(maxDepth) {}
+
+  Value value();
+  uint64_t varint();
+  int64_t signedVarint();
+  uint8_t byte();
+  std::string_view text();  // varint length + bytes
+  bool atEnd() const { return pos_ == data_.size(); }
+  void expectEnd() const;
+
+ private:
+  Value valueAt(uint32_t depth);
+  std::string_view take(size_t n);
+  Keyword keywordText();
+
+  std::string_view data_;
+  size_t pos_ = 0;
+  uint32_t maxDepth_;
+  std::vector<Keyword> keywords_;
+};
+
+// Appends values to a response buffer. Keywords are written once per buffer
+// and referenced by index afterwards: pull results and datom lists repeat the
+// same few attribute names many times.
+class WireWriter {
+ public:
+  explicit WireWriter(std::string& out) : out_(out) {}
+
+  void value(const Value& v);
+  void datom(const Db& db, const Datom& d);
+  void keyword(Keyword k);
+  void varint(uint64_t n);
+  void signedVarint(int64_t n);
+  void byte(uint8_t b) { out_.push_back(static_cast<char>(b)); }
+  void text(std::string_view s);  // varint length + bytes
+  void tag(WireTag t) { byte(static_cast<uint8_t>(t)); }
+  void integer(int64_t n);
+  std::string& buffer() { return out_; }
+
+ private:
+  std::string& out_;
+  std::unordered_map<const Interned*, uint32_t> keywordIndex_;
+};
+
+}  // namespace datalite::api
