@@ -63,3 +63,33 @@ if(DATALITE_WASM_THREADS)
   datalite_wasm_module(datalite_wasm_mt_web datalite_engine_mt wasm-mt-web datalite-mt.mjs
     -sEXPORT_ES6=1 -sENVIRONMENT=web,worker -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth)
 endif()
+
+# The Catch2 suites compiled to wasm32 and run under Node: they catch what a
+# 64-bit native run cannot (4-byte pointers and size_t).
+option(DATALITE_WASM_TESTS "Build the Catch2 tests as wasm and register them with CTest" OFF)
+if(DATALITE_WASM_TESTS)
+  enable_testing()
+  # Catch2 v2 is header-only: copy the header (adding -I/usr/include would let
+  # glibc headers shadow the Emscripten sysroot).
+  file(COPY /usr/include/catch2/catch.hpp DESTINATION ${CMAKE_BINARY_DIR}/catch2-include/catch2)
+  list(APPEND CMAKE_MODULE_PATH /usr/lib/cmake/Catch2)
+  include(Catch)
+  file(WRITE ${CMAKE_BINARY_DIR}/catch_main.cpp "#define CATCH_CONFIG_MAIN\n#include <catch2/catch.hpp>\n")
+  add_library(datalite_catch_main_wasm STATIC ${CMAKE_BINARY_DIR}/catch_main.cpp)
+  target_include_directories(datalite_catch_main_wasm PUBLIC ${CMAKE_BINARY_DIR}/catch2-include)
+  target_compile_options(datalite_catch_main_wasm PRIVATE -fwasm-exceptions -O1)
+  find_program(NODE_EXE NAMES node nodejs REQUIRED)
+  foreach(layer core edn index db pull query serial api)
+    file(GLOB _tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/${layer}/*.cpp)
+    if(_tests)
+      add_executable(wasmtest_${layer} ${_tests})
+      target_link_libraries(wasmtest_${layer} PRIVATE datalite_engine_st datalite_catch_main_wasm)
+      target_include_directories(wasmtest_${layer} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+      # Quick links (wasm-opt at -O1); node needs the wasm embedded and no fetch.
+      target_link_options(wasmtest_${layer} PRIVATE -O1 -sENVIRONMENT=node -sEXIT_RUNTIME=1
+        -sALLOW_MEMORY_GROWTH=1 -sSINGLE_FILE=1 -sNODERAWFS=1 -sNODEJS_CATCH_EXIT=0)
+      set_target_properties(wasmtest_${layer} PROPERTIES SUFFIX ".cjs" CROSSCOMPILING_EMULATOR "${NODE_EXE}")
+      catch_discover_tests(wasmtest_${layer} TEST_PREFIX "wasm ${layer}: " EXTRA_ARGS --use-colour no)
+    endif()
+  endforeach()
+endif()

@@ -4,7 +4,7 @@
 // write), which plug in below this class.
 import { DataliteError } from "./errors.js";
 import { Op, currentEngine, initEngine } from "./engine.js";
-import { emptyDb, expandTxFunctions, initDb, readDb, writeTx } from "./db.js";
+import { connectionValues, emptyDb, expandTxFunctions, initDb, readDb, writeTx } from "./db.js";
 import { describe } from "./convert.js";
 import { invalid, stripColon } from "./wire.js";
 
@@ -15,8 +15,18 @@ const memoryDatabases = new Map();
 class MemoryDatabase {
   constructor(config) {
     this.keepHistory = config.keepHistory !== false;
-    this.db = emptyDb(config.schema, { keepHistory: this.keepHistory });
+    this.db = null;
+    this.setDb(emptyDb(config.schema, { keepHistory: this.keepHistory }));
     this.connections = 0;
+    this.anonymous = false;
+  }
+
+  // The current value is pinned (db.dispose() leaves it alone) until a newer
+  // one replaces it.
+  setDb(db) {
+    if (this.db) connectionValues.delete(this.db);
+    connectionValues.add(db);
+    this.db = db;
   }
 }
 
@@ -32,7 +42,10 @@ export async function connect(config = {}) {
   await initEngine();
   const store = storeOf(config);
   let database;
-  if (store.id === undefined) database = new MemoryDatabase(config);
+  if (store.id === undefined) {
+    database = new MemoryDatabase(config);
+    database.anonymous = true;
+  }
   else {
     database = memoryDatabases.get(store.id);
     if (!database) {
@@ -110,7 +123,7 @@ export class Connection {
       tempids[String(key)] = r.varint();
     }
     const report = { dbBefore: before, dbAfter: after, txData: r.datoms(), tempids, tx };
-    this.#database.db = after;
+    this.#database.setDb(after);
     for (const listener of this.#listeners.values()) {
       try {
         listener(report);
@@ -143,7 +156,7 @@ export class Connection {
     const current = this.#database.db;
     if (current.maxEid === 0) {
       // Nothing but a map schema so far: rebuild from the datoms directly.
-      this.#database.db = initDb(datoms, current.schema(), { keepHistory: this.#database.keepHistory });
+      this.#database.setDb(initDb(datoms, current.schema(), { keepHistory: this.#database.keepHistory }));
       return;
     }
     const tx = datoms.map((d) => (Array.isArray(d) ? [":db/add", d[0], d[1], d[2]] : [":db/add", d.e, d.a, d.v]));
@@ -163,6 +176,9 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#database.connections--;
+    // An anonymous memory database ends with its last connection: its
+    // current value becomes an ordinary (disposable) Db.
+    if (this.#database.anonymous && this.#database.connections === 0) connectionValues.delete(this.#database.db);
     this.#listeners.clear();
   }
 

@@ -19,6 +19,8 @@ const released = new FinalizationRegistry((handle) => {
 });
 
 const schemaInfos = new Map();  // schema version -> SchemaInfo
+// Db values that are some connection's current value (see Connection).
+export const connectionValues = new WeakSet();
 const INDEXES = { eavt: "eavt", aevt: "aevt", avet: "avet", vaet: "vaet" };
 const COMPONENT_ORDER = {
   eavt: ["e", "a", "v", "tx"], aevt: ["a", "e", "v", "tx"],
@@ -56,7 +58,8 @@ export class Db {
 
   // Frees the value's wasm memory now (optional: the GC does it eventually).
   dispose() {
-    if (this.#handle === 0) return;
+    // A connection's current value stays usable: the connection owns it.
+    if (this.#handle === 0 || connectionValues.has(this)) return;
     released.unregister(this);
     const e = currentEngine();
     e.begin().varint(this.#handle);
@@ -281,7 +284,7 @@ function closeCursor(cursor) {
 class DatomCursor extends (globalThis.Iterator ?? Object) {
   #open;
   #cursor = 0;
-  #chunk = 64;
+  #chunk = 8;  // grows x4: a lookup of one datom fetches few
   #buffer = [];
   #pos = 0;
   #done = false;
@@ -342,6 +345,7 @@ class DatomCursor extends (globalThis.Iterator ?? Object) {
 export class Entity {
   #db;
   #id;
+  #attrs = null;  // attribute name -> { ref, many, value }, loaded on first get
   constructor(db, id) {
     this.#db = db;
     this.#id = id;
@@ -363,15 +367,41 @@ export class Entity {
     const name = attr instanceof Keyword ? attr.name : typeof attr === "string" ? stripColon(attr) : null;
     if (!name) throw invalid(`entity.get needs an attribute name, got ${describe(attr)}`);
     if (name === "db/id") return this.#id;
+    const handle = this.#db.handle;  // throws closed after dispose()
+    if (name.charCodeAt(name.lastIndexOf("/") + 1) === 95 /* _ */) {
+      // Reverse refs: the entities pointing here, asked each time.
+      const e = currentEngine();
+      const w = e.begin();
+      w.varint(handle);
+      w.varint(this.#id);
+      w.keyword(name);
+      const r = e.send(Op.EntityGet);
+      const refs = r.byte() === 1;
+      const v = r.value();
+      return refs ? this.#entities(v) : v;
+    }
+    // Forward attributes: all of them are read in one call on first use
+    // and kept (the Db is immutable), as DataScript's entities cache.
+    const entry = (this.#attrs ?? this.#loadAttrs(handle)).get(name);
+    if (entry === undefined) return null;
+    if (!entry.ref) return entry.many ? entry.value.slice() : entry.value;
+    return entry.many ? entry.value.map((id) => new Entity(this.#db, id)) : new Entity(this.#db, entry.value);
+  }
+
+  #loadAttrs(handle) {
     const e = currentEngine();
     const w = e.begin();
-    w.varint(this.#db.handle);
+    w.varint(handle);
     w.varint(this.#id);
-    w.keyword(name);
-    const r = e.send(Op.EntityGet);
-    const refs = r.byte() === 1;
-    const v = r.value();
-    return refs ? this.#entities(v) : v;
+    const r = e.send(Op.EntityAttrs);
+    const attrs = new Map();
+    for (let n = r.varint(); n > 0; n--) {
+      const name = r.keyword().slice(1);
+      const flags = r.byte();
+      attrs.set(name, { ref: (flags & 1) !== 0, many: (flags & 2) !== 0, value: r.value() });
+    }
+    this.#attrs = attrs;
+    return attrs;
   }
 
   #entities(v) {

@@ -15,7 +15,7 @@ export const Op = Object.freeze({
   EntityId: 9, EntityGet: 10, EntityTouch: 11, Datoms: 12, SeekOpen: 13, SeekNext: 14,
   SeekClose: 15, IndexRange: 16, AsOf: 17, Since: 18, History: 19, Entid: 20, Schema: 21,
   Info: 22, Serialize: 23, Deserialize: 24, ToSerializable: 25, FromSerializable: 26,
-  ToEdn: 27, FromEdn: 28, InitDb: 29, Stats: 30, ReadEdn: 31, SchemaVersion: 32,
+  ToEdn: 27, FromEdn: 28, InitDb: 29, Stats: 30, ReadEdn: 31, SchemaVersion: 32, EntityAttrs: 33,
 });
 
 const isNode = typeof process !== "undefined" && !!process.versions?.node &&
@@ -29,6 +29,11 @@ export class Engine {
     this.module = module;
     this.variant = variant;  // "st" | "mt"
     this.writer = new WireWriter(4096);
+    this.requestPtr = 0;      // the engine's request buffer and its size
+    this.requestCapacity = 0;
+    this.reader = new WireReader(new Uint8Array(0));
+    this.heapBuffer = null;   // wasm memory buffer the cached view covers
+    this.heapView = null;
   }
 
   // Starts a request; fill the returned writer, then call send(op).
@@ -38,16 +43,31 @@ export class Engine {
 
   // Sends the request in the writer and returns a reader over the response
   // payload (copied out of wasm memory, so it survives later calls).
+  //
+  // The single-threaded build decodes in place from wasm memory: nothing
+  // runs in the engine until the caller has read the response. The threaded
+  // build copies it out first (TextDecoder refuses SharedArrayBuffer views).
   send(op) {
     const m = this.module;
     const w = this.writer;
-    const ptr = m.requestBuffer(w.length);
-    m.HEAPU8.set(w.bytes.subarray(0, w.length), ptr);
+    if (w.length > this.requestCapacity) {
+      this.requestCapacity = Math.max(w.length, 2 * this.requestCapacity, 4096);
+      this.requestPtr = m.requestBuffer(this.requestCapacity);
+    }
+    m.HEAPU8.set(w.bytes.subarray(0, w.length), this.requestPtr);
     const res = m.call(op, w.length);
     const heap = m.HEAPU8;
-    const len = heap[res] | (heap[res + 1] << 8) | (heap[res + 2] << 16) | (heap[res + 3] << 24);
-    const bytes = heap.slice(res + 4, res + 4 + (len >>> 0));
-    const r = new WireReader(bytes);
+    const len = (heap[res] | (heap[res + 1] << 8) | (heap[res + 2] << 16) | (heap[res + 3] << 24)) >>> 0;
+    let r;
+    if (this.variant === "st") {
+      if (heap.buffer !== this.heapBuffer) {
+        this.heapBuffer = heap.buffer;
+        this.heapView = new DataView(heap.buffer);
+      }
+      r = this.reader.reset(heap, this.heapView, res + 4);
+    } else {
+      r = new WireReader(heap.slice(res + 4, res + 4 + len));
+    }
     if (r.byte() !== 0) {
       const code = r.text();
       const message = r.text();

@@ -35,6 +35,8 @@ export type EntityRef = number | string | [string | Keyword, unknown] | Keyword 
 export type IndexName = "eavt" | "aevt" | "avet" | "vaet";
 export type Schema = Record<string, Record<string, unknown>> | string;
 export type TxData = any[] | string;
+/** Attributes asserted on the transaction entity: an object or an EDN map string. */
+export type TxMeta = Record<string, unknown> | string;
 
 export interface TxReport {
   dbBefore: Db;
@@ -49,7 +51,10 @@ export type StoreConfig =
   | { backend: "file"; path: string }
   | { backend: "indexeddb"; name: string }
   | { backend: "sqlite"; path?: string; vfs?: string }
-  | { backend: "tiered"; frontend: StoreConfig; backend: StoreConfig };
+  // API.md spells this `{ backend: "tiered"; frontend: StoreConfig; backend: StoreConfig }`,
+  // a duplicate key TypeScript rejects; the slower tier's property name is
+  // settled with the tiered store itself.
+  | { backend: "tiered"; frontend: StoreConfig; [tier: string]: StoreConfig | "tiered" };
 
 export interface Config {
   schema?: Schema;
@@ -86,7 +91,7 @@ export class Db {
   datoms(index: IndexName, ...components: unknown[]): Datom[];
   seekDatoms(index: IndexName, ...components: unknown[]): IterableIterator<Datom>;
   indexRange(attr: string | Keyword, start: unknown, end: unknown): Datom[];
-  with(txData: TxData, txMeta?: Record<string, unknown>): Db;
+  with(txData: TxData, txMeta?: TxMeta): Db;
   asOf(t: number | Date): Db;
   since(t: number | Date): Db;
   history(): Db;
@@ -105,8 +110,8 @@ export class Db {
 export class Connection {
   private constructor();
   db(): Db;
-  transact(txData: TxData, txMeta?: Record<string, unknown>): Promise<TxReport>;
-  transactAsync(txData: TxData, txMeta?: Record<string, unknown>): Promise<TxReport>;
+  transact(txData: TxData, txMeta?: TxMeta): Promise<TxReport>;
+  transactAsync(txData: TxData, txMeta?: TxMeta): Promise<TxReport>;
   listen(callback: (report: TxReport) => void): () => void;
   registerFn(name: string, fn: (db: Db, ...args: any[]) => any[]): void;
   load(datoms: ({ e: number; a: string; v: unknown; tx?: number } | [number, string, unknown, number?])[]): Promise<void>;
@@ -126,7 +131,7 @@ export function q(query: string, ...sourcesAndInputs: unknown[]): any;
 export function pull(db: Db, pattern: string, eid: EntityRef): Record<string, any> | null;
 export function pullMany(db: Db, pattern: string, eids: EntityRef[]): (Record<string, any> | null)[];
 export function emptyDb(schema?: Schema, options?: { keepHistory?: boolean }): Db;
-export function dbWith(db: Db, txData: TxData, txMeta?: Record<string, unknown>): Db;
+export function dbWith(db: Db, txData: TxData, txMeta?: TxMeta): Db;
 export function initDb(
   datoms: ({ e: number; a: string; v: unknown; tx?: number } | [number, string, unknown, number?])[],
   schema?: Schema,

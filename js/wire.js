@@ -126,6 +126,7 @@ export class WireWriter {
   integer(n) {
     // Zigzag varints stay exact in doubles below 2^52; the rest of the safe
     // range goes as a fixed 64-bit integer.
+    if (!Number.isInteger(n)) throw invalid(`expected an integer, got ${n}`);
     if (n > -SMALL_LIMIT && n < SMALL_LIMIT) {
       this.byte(Tag.Int);
       this.signedVarint(n);
@@ -265,11 +266,20 @@ const hex = [];
 for (let i = 0; i < 256; i++) hex.push(i.toString(16).padStart(2, "0"));
 
 export class WireReader {
-  constructor(bytes) {
+  constructor(bytes, view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos = 0) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.pos = 0;
+    this.view = view;
+    this.pos = pos;
     this.keywords = [];
+  }
+
+  // Reuses this reader for another buffer (`view` must cover `bytes`).
+  reset(bytes, view, pos) {
+    this.bytes = bytes;
+    this.view = view;
+    this.pos = pos;
+    this.keywords.length = 0;
+    return this;
   }
 
   byte() {

@@ -9,7 +9,8 @@ export NODE_PATH=/usr/share/nodejs   # em++ needs Debian's acorn for -O2+ links
 dir=${DATALITE_WASM_BUILD_DIR:-build-wasm}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-linkflags=()
+# Always set the link flags: the cache would keep a previous fast build's -O1.
+linkflags=(-DCMAKE_EXE_LINKER_FLAGS=)
 [ "${DATALITE_WASM_FAST:-0}" = "1" ] && linkflags=(-DCMAKE_EXE_LINKER_FLAGS=-O1)
 emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node "${launcher[@]}" "${linkflags[@]}" >/dev/null

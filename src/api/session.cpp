@@ -97,10 +97,9 @@ uint32_t Session::schemaVersion(const Db& db) {
   return v;
 }
 
-void Session::writeDbRef(uint32_t handle) {
-  WireWriter w(response_);
-  w.varint(handle);
-  w.varint(schemaVersion(db(handle)));
+void Session::writeDbRef(WireWriter& out, uint32_t handle) {
+  out.varint(handle);
+  out.varint(schemaVersion(db(handle)));
 }
 
 std::shared_ptr<const query::Query> Session::parsedQuery(const Value& form) {
@@ -127,36 +126,31 @@ std::shared_ptr<const pull::Pattern> Session::parsedPattern(const Value& form) {
 
 std::string_view Session::call(uint32_t op, std::string_view request) {
   response_.clear();
-  response_.append(5, '\0');  // length + status, patched below
+  WireWriter out(response_);
+  out.raw(std::string_view("\0\0\0\0\0", 5));  // length + status, patched below
+  auto fail = [&](std::string_view code, std::string_view message) {
+    out.rewind(4);
+    out.byte(1);
+    out.text(code);
+    out.text(message);
+  };
   try {
     Request in(*this, request);
-    dispatch(op, in);
+    dispatch(op, in, out);
   } catch (const DataliteError& e) {
-    response_.resize(4);
-    WireWriter w(response_);
-    w.byte(1);
-    w.text(e.codeName());
-    w.text(e.what());
+    fail(e.codeName(), e.what());
   } catch (const std::bad_alloc&) {
-    response_.resize(4);
-    WireWriter w(response_);
-    w.byte(1);
-    w.text(errorCodeName(ErrorCode::LimitExceeded));
-    w.text("Out of memory");
+    fail(errorCodeName(ErrorCode::LimitExceeded), "Out of memory");
   } catch (const std::exception& e) {
-    response_.resize(4);
-    WireWriter w(response_);
-    w.byte(1);
-    w.text(errorCodeName(ErrorCode::InvalidInput));
-    w.text(e.what());
+    fail(errorCodeName(ErrorCode::InvalidInput), e.what());
   }
+  out.finish();
   uint32_t n = static_cast<uint32_t>(response_.size() - 4);
   for (int i = 0; i < 4; ++i) response_[i] = static_cast<char>((n >> (8 * i)) & 0xff);
   return response_;
 }
 
-void Session::dispatch(uint32_t opCode, Request& in) {
-  WireWriter out(response_);
+void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
   auto writeDatoms = [&](const Db& db, const std::vector<Datom>& datoms) {
     out.varint(datoms.size());
     for (const Datom& d : datoms) out.datom(db, d);
@@ -167,7 +161,7 @@ void Session::dispatch(uint32_t opCode, Request& in) {
       DbOptions options;
       options.keepHistory = in.byte() != 0;
       in.expectEnd();
-      writeDbRef(adopt(Db::empty(schema, options)));
+      writeDbRef(out, adopt(Db::empty(schema, options)));
       return;
     }
     case Op::Release: {
@@ -185,13 +179,13 @@ void Session::dispatch(uint32_t opCode, Request& in) {
         raise(ErrorCode::InvalidInput, "tx meta must be a map, got " + edn::print(options.txMeta));
       if (static_cast<Op>(opCode) == Op::With) {
         in.expectEnd();
-        writeDbRef(adopt(db.with(txData, options)));
+        writeDbRef(out, adopt(db.with(txData, options)));
         return;
       }
       options.txInstantMs = in.signedVarint();
       in.expectEnd();
       TxReport report = db.transact(txData, options);
-      writeDbRef(adopt(report.dbAfter));
+      writeDbRef(out, adopt(report.dbAfter));
       out.varint(static_cast<uint64_t>(report.tx));
       out.varint(report.tempids.size());
       for (const auto& [tempid, eid] : report.tempids) {
@@ -308,6 +302,31 @@ void Session::dispatch(uint32_t opCode, Request& in) {
       out.value(e.get(k));
       return;
     }
+    case Op::EntityAttrs: {
+      const Db& db = in.db();
+      int64_t eid = static_cast<int64_t>(in.varint());
+      in.expectEnd();
+      // One EAVT prefix scan; the datoms of one attribute are adjacent.
+      Value entity = Value::integer(eid);
+      std::vector<Datom> datoms = db.datoms(IndexOrder::EAVT, std::span<const Value>(&entity, 1));
+      size_t attrs = 0;
+      for (size_t i = 0; i < datoms.size(); ++i) attrs += i == 0 || datoms[i].a != datoms[i - 1].a;
+      out.varint(attrs);
+      for (size_t i = 0; i < datoms.size();) {
+        size_t j = i;
+        while (j < datoms.size() && datoms[j].a == datoms[i].a) ++j;
+        const Attribute& a = db.schema().get(datoms[i].a);
+        out.keyword(a.ident);
+        out.byte(static_cast<uint8_t>((a.isRef() ? 1 : 0) | (a.many ? 2 : 0)));
+        if (a.many) {
+          out.tag(WireTag::Vector);
+          out.varint(j - i);
+        }
+        for (size_t k = i; k < (a.many ? j : i + 1); ++k) out.value(datoms[k].v);
+        i = j;
+      }
+      return;
+    }
     case Op::EntityTouch: {
       const Db& db = in.db();
       int64_t eid = static_cast<int64_t>(in.varint());
@@ -344,13 +363,16 @@ void Session::dispatch(uint32_t opCode, Request& in) {
       if (it == cursors_.end()) raise(ErrorCode::InvalidInput, "Cursor was closed");
       if (max == 0 || max > kMaxSeekChunk) max = kMaxSeekChunk;
       Db::Cursor& c = *it->second->cursor;
-      // The count comes first, so the datoms go to a side buffer.
+      // The count comes first, so the datoms go to a side buffer (with its
+      // own keyword table: the reader meets it after the count).
       std::string body;
-      WireWriter chunk(body);
       uint64_t n = 0;
-      for (; n < max && c.valid(); ++n, c.next()) chunk.datom(it->second->db, c.datom());
+      {
+        WireWriter chunk(body);
+        for (; n < max && c.valid(); ++n, c.next()) chunk.datom(it->second->db, c.datom());
+      }
       out.varint(n);
-      response_.append(body);
+      out.raw(body);
       return;
     }
     case Op::SeekClose: {
@@ -377,13 +399,13 @@ void Session::dispatch(uint32_t opCode, Request& in) {
       if (t.kind() == Kind::Instant) view = asOf ? db.asOfInstant(t.asInstant()) : db.sinceInstant(t.asInstant());
       else if (t.kind() == Kind::Long) view = asOf ? db.asOf(t.asLong()) : db.since(t.asLong());
       else raise(ErrorCode::InvalidInput, std::string(asOf ? "asOf" : "since") + " needs a tx id or a Date, got " + edn::print(t));
-      writeDbRef(adopt(std::move(view)));
+      writeDbRef(out, adopt(std::move(view)));
       return;
     }
     case Op::History: {
       const Db& db = in.db();
       in.expectEnd();
-      writeDbRef(adopt(db.history()));
+      writeDbRef(out, adopt(db.history()));
       return;
     }
     case Op::Entid: {
@@ -426,7 +448,7 @@ void Session::dispatch(uint32_t opCode, Request& in) {
       Value bytes = in.value();
       in.expectEnd();
       if (bytes.kind() != Kind::Bytes) raise(ErrorCode::InvalidInput, "deserialize needs a Uint8Array");
-      writeDbRef(adopt(serial::deserializeDb(bytes.asString())));
+      writeDbRef(out, adopt(serial::deserializeDb(bytes.asString())));
       return;
     }
     case Op::ToSerializable: {
@@ -439,7 +461,7 @@ void Session::dispatch(uint32_t opCode, Request& in) {
       Value json = in.value();
       in.expectEnd();
       if (!json.isString()) raise(ErrorCode::InvalidInput, "fromSerializable needs JSON text");
-      writeDbRef(adopt(serial::fromSerializableJson(json.asString())));
+      writeDbRef(out, adopt(serial::fromSerializableJson(json.asString())));
       return;
     }
     case Op::ToEdn: {
@@ -452,7 +474,7 @@ void Session::dispatch(uint32_t opCode, Request& in) {
       Value text = in.value();
       in.expectEnd();
       if (!text.isString()) raise(ErrorCode::InvalidInput, "fromEDN needs a string");
-      writeDbRef(adopt(serial::fromEdnDump(text.asString())));
+      writeDbRef(out, adopt(serial::fromEdnDump(text.asString())));
       return;
     }
     case Op::InitDb: {
@@ -469,7 +491,7 @@ void Session::dispatch(uint32_t opCode, Request& in) {
           raise(ErrorCode::InvalidInput, "initDb datom must be [e a v tx?], got " + edn::print(row));
         datoms.push_back({row.at(0).asLong(), row.at(1).asKeyword(), row.at(2), row.count() == 4 ? row.at(3).asLong() : 0});
       }
-      writeDbRef(adopt(Db::init(std::move(datoms), schema, options)));
+      writeDbRef(out, adopt(Db::init(std::move(datoms), schema, options)));
       return;
     }
     case Op::Stats: {

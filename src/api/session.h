@@ -26,6 +26,8 @@ class Pattern;
 
 namespace datalite::api {
 
+class WireWriter;
+
 // Request and response payloads are listed next to each op; "db" in a
 // request is a handle varint, "dbref" in a response is a handle varint and
 // a schema version varint (equal versions: same schema).
@@ -62,6 +64,8 @@ enum class Op : uint32_t {
   Stats = 30,          // () -> live dbs, live cursors, heap bytes (varints)
   ReadEdn = 31,        // string -> value (tests and the JS `edn` helper)
   SchemaVersion = 32,  // db -> schema version
+  EntityAttrs = 33,    // db, eid varint -> count, then per attribute: keyword, flags byte
+                       // (1: ref, 2: many), value (many: vector of values)
 };
 
 class Session {
@@ -90,8 +94,8 @@ class Session {
   struct Cursor;
   class Request;
 
-  void dispatch(uint32_t op, Request& in);
-  void writeDbRef(uint32_t handle);
+  void dispatch(uint32_t op, Request& in, WireWriter& out);
+  void writeDbRef(WireWriter& out, uint32_t handle);
   uint32_t schemaVersion(const Db& db);
   std::shared_ptr<const query::Query> parsedQuery(const Value& form);
   std::shared_ptr<const pull::Pattern> parsedPattern(const Value& form);

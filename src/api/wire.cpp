@@ -20,10 +20,9 @@ uint64_t loadLe64(const char* p) {
   return v;
 }
 
-void storeLe64(std::string& out, uint64_t v) {
-  char b[8];
+std::string_view le64(uint64_t v, char (&b)[8]) {
   for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  out.append(b, 8);
+  return std::string_view(b, 8);
 }
 
 // Maps and sets must not repeat a key: the engine relies on it.
@@ -157,23 +156,6 @@ Value WireReader::valueAt(uint32_t depth) {
 
 // ------------------------------------------------------------------ writer
 
-void WireWriter::varint(uint64_t n) {
-  while (n >= 0x80) {
-    out_.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    n >>= 7;
-  }
-  out_.push_back(static_cast<char>(n));
-}
-
-void WireWriter::signedVarint(int64_t n) {
-  varint((static_cast<uint64_t>(n) << 1) ^ static_cast<uint64_t>(n >> 63));
-}
-
-void WireWriter::text(std::string_view s) {
-  varint(s.size());
-  out_.append(s);
-}
-
 void WireWriter::integer(int64_t n) {
   // Zigzag varints decode exactly in JS doubles only below 2^52.
   if (n > -kSmallIntLimit && n < kSmallIntLimit) {
@@ -181,7 +163,8 @@ void WireWriter::integer(int64_t n) {
     signedVarint(n);
   } else {
     tag(WireTag::Int64);
-    storeLe64(out_, static_cast<uint64_t>(n));
+    char b[8];
+    raw(le64(static_cast<uint64_t>(n), b));
   }
 }
 
@@ -203,14 +186,16 @@ void WireWriter::value(const Value& v) {
     case Kind::Long: integer(v.asLong()); return;
     case Kind::BigInt:
       tag(WireTag::BigInt);
-      storeLe64(out_, static_cast<uint64_t>(v.asLong()));
+      char b[8];
+      raw(le64(static_cast<uint64_t>(v.asLong()), b));
       return;
     case Kind::Double: {
       tag(WireTag::Double);
       double d = v.asDouble();
       uint64_t bits;
       std::memcpy(&bits, &d, 8);
-      storeLe64(out_, bits);
+      char b[8];
+      raw(le64(bits, b));
       return;
     }
     case Kind::Instant:
@@ -232,7 +217,7 @@ void WireWriter::value(const Value& v) {
       return;
     case Kind::Uuid:
       tag(WireTag::Uuid);
-      out_.append(reinterpret_cast<const char*>(v.uuidBytes()), 16);
+      raw(std::string_view(reinterpret_cast<const char*>(v.uuidBytes()), 16));
       return;
     case Kind::Bytes:
       tag(WireTag::Bytes);

@@ -28,7 +28,9 @@
 //   Datom      varint e, keyword a, value v, varint tx, byte added (results only)
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -97,23 +99,61 @@ class WireReader {
 // Appends values to a response buffer. Keywords are written once per buffer
 // and referenced by index afterwards: pull results and datom lists repeat the
 // same few attribute names many times.
+//
+// Writes go straight into the string's storage (grown geometrically, trimmed
+// by finish() or the destructor): appending byte by byte through
+// std::string costs an out-of-line call per byte in wasm builds.
 class WireWriter {
  public:
-  explicit WireWriter(std::string& out) : out_(out) {}
+  explicit WireWriter(std::string& out) : out_(out), len_(out.size()) {}
+  ~WireWriter() { finish(); }
+  WireWriter(const WireWriter&) = delete;
+  WireWriter& operator=(const WireWriter&) = delete;
 
   void value(const Value& v);
   void datom(const Db& db, const Datom& d);
   void keyword(Keyword k);
-  void varint(uint64_t n);
-  void signedVarint(int64_t n);
-  void byte(uint8_t b) { out_.push_back(static_cast<char>(b)); }
-  void text(std::string_view s);  // varint length + bytes
+  void varint(uint64_t n) {
+    char* p = room(10);
+    while (n >= 0x80) {
+      *p++ = static_cast<char>((n & 0x7f) | 0x80);
+      n >>= 7;
+    }
+    *p++ = static_cast<char>(n);
+    len_ = static_cast<size_t>(p - out_.data());
+  }
+  void signedVarint(int64_t n) { varint((static_cast<uint64_t>(n) << 1) ^ static_cast<uint64_t>(n >> 63)); }
+  void byte(uint8_t b) {
+    *room(1) = static_cast<char>(b);
+    ++len_;
+  }
+  void raw(std::string_view s) {
+    if (!s.empty()) std::memcpy(room(s.size()), s.data(), s.size());
+    len_ += s.size();
+  }
+  void text(std::string_view s) {  // varint length + bytes
+    varint(s.size());
+    raw(s);
+  }
   void tag(WireTag t) { byte(static_cast<uint8_t>(t)); }
   void integer(int64_t n);
-  std::string& buffer() { return out_; }
+  // Drops everything after the first `keep` bytes and forgets the keywords
+  // written so far (error responses start over).
+  void rewind(size_t keep) {
+    len_ = keep;
+    keywordIndex_.clear();
+  }
+  size_t size() const { return len_; }
+  // Trims the string to what was written.
+  void finish() { out_.resize(len_); }
 
  private:
+  char* room(size_t n) {
+    if (len_ + n > out_.size()) out_.resize(std::max(out_.size() * 2, len_ + n + 256));
+    return out_.data() + len_;
+  }
   std::string& out_;
+  size_t len_;
   std::unordered_map<const Interned*, uint32_t> keywordIndex_;
 };
 

@@ -234,10 +234,15 @@ void formatDoubleFallback(double d, std::string& out) {
 void formatDouble(double d, std::string& out) {
 #if DATALITE_EDN_TO_CHARS_FP
   if (formatNonFinite(d, out)) return;
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  // The standard's plain to_chars picks the shorter of the shortest fixed
+  // and scientific forms (fixed on a tie), but libc++ 14 does not: choose
+  // explicitly so every platform prints the same text.
+  char fixed[400], sci[64];
+  auto f = std::to_chars(fixed, fixed + sizeof fixed, d, std::chars_format::fixed);
+  auto e = std::to_chars(sci, sci + sizeof sci, d, std::chars_format::scientific);
   size_t from = out.size();
-  out.append(buf, r.ptr);
+  if (f.ec == std::errc() && (e.ec != std::errc() || f.ptr - fixed <= e.ptr - sci)) out.append(fixed, f.ptr);
+  else out.append(sci, e.ptr);
   ensureFloatMarker(out, from);
 #else
   formatDoubleFallback(d, out);

@@ -109,10 +109,10 @@ size_t findDuplicate(const std::vector<Value>& xs, size_t stride) {
   size_t cap = 16;
   while (cap < n * 2) cap <<= 1;
   std::vector<uint32_t> slots(cap, 0);  // item index + 1
-  std::vector<size_t> hashes(n);
+  std::vector<uint64_t> hashes(n);  // 64-bit on every target (size_t is 32 on wasm32)
   for (size_t i = 0; i < n; ++i) {
     const Value& v = xs[i * stride];
-    size_t h = hashValue(v);
+    uint64_t h = hashValue(v);
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;

@@ -116,23 +116,27 @@ struct Branch : Node {
 
   Branch() : Node(kBranch) {}
   static constexpr size_t kHeader = (sizeof(Node) + 16 + 7) & ~size_t(7);
+  // Child pointers get 8-byte slots on every target (4-byte pointers on
+  // wasm32 included), so the layout below is the same everywhere.
+  static constexpr size_t kKidSlot = 8;
+  static_assert(sizeof(Node*) <= kKidSlot);
   static size_t blockBytes(size_t cap, size_t sepCap) {
-    return kHeader + cap * (sizeof(Node*) + sizeof(uint64_t) + sizeof(uint32_t)) + sepCap;
+    return kHeader + cap * (kKidSlot + sizeof(uint64_t) + sizeof(uint32_t)) + sepCap;
   }
   char* base() { return reinterpret_cast<char*>(this); }
   const char* base() const { return reinterpret_cast<const char*>(this); }
   Node** kids() { return reinterpret_cast<Node**>(base() + kHeader); }
   Node* const* kids() const { return reinterpret_cast<Node* const*>(base() + kHeader); }
-  uint64_t* counts() { return reinterpret_cast<uint64_t*>(base() + kHeader + size_t(cap) * 8); }
+  uint64_t* counts() { return reinterpret_cast<uint64_t*>(base() + kHeader + size_t(cap) * kKidSlot); }
   const uint64_t* counts() const {
-    return reinterpret_cast<const uint64_t*>(base() + kHeader + size_t(cap) * 8);
+    return reinterpret_cast<const uint64_t*>(base() + kHeader + size_t(cap) * kKidSlot);
   }
-  uint32_t* sepEnd() { return reinterpret_cast<uint32_t*>(base() + kHeader + size_t(cap) * 16); }
+  uint32_t* sepEnd() { return reinterpret_cast<uint32_t*>(base() + kHeader + size_t(cap) * (kKidSlot + 8)); }
   const uint32_t* sepEnd() const {
-    return reinterpret_cast<const uint32_t*>(base() + kHeader + size_t(cap) * 16);
+    return reinterpret_cast<const uint32_t*>(base() + kHeader + size_t(cap) * (kKidSlot + 8));
   }
-  char* seps() { return base() + kHeader + size_t(cap) * 20; }
-  const char* seps() const { return base() + kHeader + size_t(cap) * 20; }
+  char* seps() { return base() + kHeader + size_t(cap) * (kKidSlot + 12); }
+  const char* seps() const { return base() + kHeader + size_t(cap) * (kKidSlot + 12); }
 
   size_t size() const { return n; }
   // Single accessor for children: the future lazy loader hooks in here.

@@ -1807,6 +1807,8 @@ void bindInput(Frame& f, Executor& ex, const Input& in, const QueryArg& arg) {
 
 Value pullFor(const Db& db, const Value& pattern, const Value& eid) {
   if (eid.isNil()) return Value();
+  // A pattern passed as an input may be EDN text, like rules (`%`) may.
+  if (pattern.isString()) return pull::pull(db, edn::readOne(pattern.asString()), eid);
   return pull::pull(db, pattern, eid);
 }
 

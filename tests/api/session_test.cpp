@@ -43,6 +43,7 @@ std::string request(const std::function<void(WireWriter&)>& fill) {
   std::string out;
   WireWriter w(out);
   fill(w);
+  w.finish();
   return out;
 }
 
@@ -102,6 +103,7 @@ TEST_CASE("wire: values round-trip through writer and reader") {
   std::string buf;
   WireWriter w(buf);
   w.value(v);
+  w.finish();
   WireReader r(buf);
   Value back = r.value();
   r.expectEnd();
@@ -112,6 +114,7 @@ TEST_CASE("wire: repeated keywords are written once") {
   std::string buf;
   WireWriter w(buf);
   w.value(read("[:person/name :person/name :person/name]"));
+  w.finish();
   CHECK(buf.size() < 2 + 13 + 2 * 2 + 2);
 }
 
@@ -120,6 +123,7 @@ TEST_CASE("wire: malformed input is an invalid-input error, never a crash") {
   std::string valid;
   WireWriter w(valid);
   w.value(read(R"([{:a "x" :b #{1 2}} (1 2.5 "s") #uuid "6ba7b810-9dad-11d1-80b4-00c04fd430c8"])"));
+  w.finish();
   for (int i = 0; i < 5000; ++i) {
     std::string bad = valid;
     int edits = 1 + static_cast<int>(rng() % 4);
@@ -143,6 +147,7 @@ TEST_CASE("wire: duplicate map keys and deep nesting are rejected") {
     w.value(Value::keyword("a"));
     w.value(Value::integer(i));
   }
+  w.finish();
   CHECK(datalite::testing::catchError([&] { WireReader(dup).value(); }).code == "invalid-input");
   std::string deep(100000, static_cast<char>(WireTag::Vector));
   for (size_t i = 1; i < deep.size(); i += 2) deep[i] = 1;
