@@ -33,6 +33,12 @@ set(_common_link
   -sNODEJS_CATCH_REJECTION=0
   -sEXPORTED_RUNTIME_METHODS=HEAPU8)
 
+# Keeps function names in the .wasm, for CPU profiles of the package.
+option(DATALITE_WASM_PROFILING "Link with --profiling-funcs" OFF)
+if(DATALITE_WASM_PROFILING)
+  list(APPEND _common_link --profiling-funcs)
+endif()
+
 function(datalite_engine_variant lib flags)
   add_library(${lib} STATIC ${_engine_srcs})
   target_include_directories(${lib} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)

@@ -123,9 +123,13 @@ export class Db {
   // datoms run out, on return() (break out of for-of), or after the
   // iterator is garbage collected.
   seekDatoms(index, ...components) {
-    return new DatomCursor(() => {
+    // Opening returns the first chunk too: a seek for one datom is one call.
+    return new DatomCursor((firstChunk) => {
       this.#writeIndexRequest(index, components);
-      return currentEngine().send(Op.SeekOpen).varint();
+      const e = currentEngine();
+      e.writer.varint(firstChunk);
+      const r = e.send(Op.SeekOpen);
+      return { cursor: r.varint(), datoms: r.datoms() };
     });
   }
 
@@ -310,17 +314,21 @@ class DatomCursor extends (globalThis.Iterator ?? Object) {
   }
 
   #fetch() {
-    if (this.#cursor === 0) {
-      this.#cursor = this.#open();
-      cursorsReleased.register(this, this.#cursor, this);
+    if (this.#open) {
+      const { cursor, datoms } = this.#open(this.#chunk);
+      this.#open = null;
+      this.#cursor = cursor;
+      if (cursor !== 0) cursorsReleased.register(this, cursor, this);
+      this.#buffer = datoms;
+    } else {
+      const e = currentEngine();
+      const w = e.begin();
+      w.varint(this.#cursor);
+      w.varint(this.#chunk);
+      this.#buffer = e.send(Op.SeekNext).datoms();
     }
-    const e = currentEngine();
-    const w = e.begin();
-    w.varint(this.#cursor);
-    w.varint(this.#chunk);
-    this.#buffer = e.send(Op.SeekNext).datoms();
     this.#pos = 0;
-    if (this.#buffer.length < this.#chunk) {
+    if (this.#cursor === 0 || this.#buffer.length < this.#chunk) {
       const datoms = this.#buffer;
       this.#finish();
       this.#buffer = datoms;  // still to be handed out

@@ -3,6 +3,7 @@
 # variants) with Debian's Emscripten.
 #   scripts/build-wasm.sh            release build (-O3)
 #   DATALITE_WASM_FAST=1 scripts/build-wasm.sh   -O1 link for quick iteration
+#   DATALITE_WASM_TESTS=1 scripts/build-wasm.sh  also the Catch2 suites as wasm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # em++ needs Debian's acorn for -O2+ links
@@ -12,7 +13,10 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 # Always set the link flags: the cache would keep a previous fast build's -O1.
 linkflags=(-DCMAKE_EXE_LINKER_FLAGS=)
 [ "${DATALITE_WASM_FAST:-0}" = "1" ] && linkflags=(-DCMAKE_EXE_LINKER_FLAGS=-O1)
-emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+# DATALITE_WASM_TESTS=1 also builds the Catch2 suites as wasm (ctest --test-dir build-wasm).
+tests=OFF
+[ "${DATALITE_WASM_TESTS:-0}" = "1" ] && tests=ON
+emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDATALITE_WASM_TESTS=$tests \
   -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node "${launcher[@]}" "${linkflags[@]}" >/dev/null
 cmake --build "$dir" -j2
 # The threaded Node glue and its pthread worker script are CommonJS inside an

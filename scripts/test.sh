@@ -2,9 +2,10 @@
 # Sets up the machine and runs every test:
 #   1. the Catch2 suites of each engine layer (CTest), optimized build
 #   2. the same under ASan + UBSan
-#   3. the wasm package: Node tests (node --test) incl. the TypeScript check
-#   4. the packed tarball, installed into a scratch project
-#   5. browser tests (Playwright + Chromium) against the web demo
+#   3. the same suites compiled to wasm32 and run under Node
+#   4. the wasm package: Node tests (node --test) incl. the TypeScript check
+#   5. the packed tarball, installed into a scratch project
+#   6. browser tests (Playwright + Chromium) against the web demo
 # Skips: DATALITE_SKIP_ASAN=1, DATALITE_SKIP_E2E=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,9 @@ if [ "${DATALITE_SKIP_ASAN:-0}" != "1" ]; then
   summary+=("asan+ubsan ctest: passed")
 fi
 
-bash scripts/build-wasm.sh
+DATALITE_WASM_TESTS=1 bash scripts/build-wasm.sh
+ctest --test-dir build-wasm --output-on-failure -j2
+summary+=("wasm32 ctest (Catch2 under node): passed")
 [ -d node_modules ] || npm ci --no-audit --no-fund
 [ -d bench/datascript/node_modules ] || (cd bench/datascript && npm ci --no-audit --no-fund)
 node --test tests/js/

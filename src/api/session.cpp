@@ -342,34 +342,44 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       writeDatoms(db, db.datoms(order, components));
       return;
     }
-    case Op::SeekOpen: {
-      const Db& db = in.db();
-      IndexOrder order = indexOf(in.value());
-      std::vector<Value> components = itemsOf(in.value(), "seekDatoms components");
-      in.expectEnd();
-      auto c = std::make_unique<Cursor>();
-      c->db = db;
-      c->cursor.emplace(c->db.seek(order, components));
-      uint32_t h = nextHandle_++;
-      cursors_.emplace(h, std::move(c));
-      out.varint(h);
-      return;
-    }
+    case Op::SeekOpen:
     case Op::SeekNext: {
-      uint32_t h = static_cast<uint32_t>(in.varint());
+      Cursor* cursor = nullptr;
+      std::unique_ptr<Cursor> opened;
+      uint32_t h = 0;
+      if (static_cast<Op>(opCode) == Op::SeekOpen) {
+        const Db& db = in.db();
+        IndexOrder order = indexOf(in.value());
+        std::vector<Value> components = itemsOf(in.value(), "seekDatoms components");
+        opened = std::make_unique<Cursor>();
+        opened->db = db;
+        opened->cursor.emplace(opened->db.seek(order, components));
+        cursor = opened.get();
+      } else {
+        h = static_cast<uint32_t>(in.varint());
+        auto it = cursors_.find(h);
+        if (it == cursors_.end()) raise(ErrorCode::InvalidInput, "Cursor was closed");
+        cursor = it->second.get();
+      }
       uint64_t max = in.varint();
       in.expectEnd();
-      auto it = cursors_.find(h);
-      if (it == cursors_.end()) raise(ErrorCode::InvalidInput, "Cursor was closed");
       if (max == 0 || max > kMaxSeekChunk) max = kMaxSeekChunk;
-      Db::Cursor& c = *it->second->cursor;
       // The count comes first, so the datoms go to a side buffer (with its
       // own keyword table: the reader meets it after the count).
       std::string body;
       uint64_t n = 0;
       {
         WireWriter chunk(body);
-        for (; n < max && c.valid(); ++n, c.next()) chunk.datom(it->second->db, c.datom());
+        Db::Cursor& c = *cursor->cursor;
+        for (; n < max && c.valid(); ++n, c.next()) chunk.datom(cursor->db, c.datom());
+      }
+      if (opened) {
+        // A cursor that is already exhausted is never stored (handle 0).
+        if (opened->cursor->valid()) {
+          h = nextHandle_++;
+          cursors_.emplace(h, std::move(opened));
+        }
+        out.varint(h);
       }
       out.varint(n);
       out.raw(body);

@@ -44,7 +44,8 @@ enum class Op : uint32_t {
   EntityGet = 10,      // db, eid varint, attr -> byte (1: refs inside), value
   EntityTouch = 11,    // db, eid varint -> map
   Datoms = 12,         // db, index keyword, components vector -> datom count, datoms
-  SeekOpen = 13,       // db, index keyword, components vector -> cursor handle
+  SeekOpen = 13,       // db, index keyword, components vector, max count -> cursor handle
+                       // (0: exhausted already), datom count, datoms
   SeekNext = 14,       // cursor handle, max count -> datom count, datoms (fewer: exhausted)
   SeekClose = 15,      // cursor handle -> ()
   IndexRange = 16,     // db, attr, start, end -> datom count, datoms

@@ -201,33 +201,64 @@ static bool formatNonFinite(double d, std::string& out) {
 
 void formatDoubleFallback(double d, std::string& out) {
   if (formatNonFinite(d, out)) return;
-  // Shortest %.Ng that reads back exactly; N = 17 always does. Round-tripping
-  // is monotone in N, so binary search.
+  // The same text as to_chars(d): the shortest digits that read back
+  // exactly, laid out in fixed or scientific notation, whichever is shorter
+  // (fixed on a tie). The shortest %.Ne that round-trips gives the digits;
+  // round-tripping is monotone in N, so binary search.
   char dp = localeDecimalPoint();
-  auto render = [&](int prec, std::string& s) {
-    char buf[48];
-    int n = std::snprintf(buf, sizeof buf, "%.*g", prec, d);
+  auto render = [&](int decimals, std::string& s) {
+    char buf[64];
+    int n = std::snprintf(buf, sizeof buf, "%.*e", decimals, d);
     s.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
     if (dp != '.')
       for (char& c : s)
         if (c == dp) c = '.';
   };
-  std::string best, s;
-  render(17, best);
-  int lo = 1, hi = 17;  // hi always round-trips
+  std::string sci, s;
+  render(16, sci);
+  int lo = 0, hi = 16;  // hi always round-trips
   while (lo < hi) {
     int mid = (lo + hi) / 2;
     render(mid, s);
     double back = 0;
     if (parseDoubleFallback(s, back) == FloatStatus::Ok && sameBits(back, d)) {
       hi = mid;
-      best = s;
+      sci = s;
     } else {
       lo = mid + 1;
     }
   }
+  // sci = [-]d[.ddd]e(+|-)XX: split into sign, digits and exponent.
+  bool negative = sci[0] == '-';
+  size_t ePos = sci.find('e');
+  std::string digits;
+  for (size_t i = negative ? 1 : 0; i < ePos; ++i)
+    if (sci[i] != '.') digits += sci[i];
+  int exponent = std::atoi(sci.c_str() + ePos + 1);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  std::string fixed = negative ? "-" : "";
+  if (exponent >= 0) {
+    size_t intDigits = static_cast<size_t>(exponent) + 1;
+    if (digits.size() <= intDigits) {
+      // An integer: fixed notation spells out its exact value.
+      char buf[400];
+      int n = std::snprintf(buf, sizeof buf, "%.0f", d);
+      fixed.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    } else {
+      fixed += digits.substr(0, intDigits) + "." + digits.substr(intDigits);
+    }
+  } else {
+    fixed += "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+  }
+  // to_chars' scientific form has no trailing zeros in the mantissa.
+  std::string shortSci = negative ? "-" : "";
+  shortSci += digits.substr(0, 1);
+  if (digits.size() > 1) shortSci += "." + digits.substr(1);
+  char expBuf[8];
+  std::snprintf(expBuf, sizeof expBuf, "e%c%02d", exponent < 0 ? '-' : '+', exponent < 0 ? -exponent : exponent);
+  shortSci += expBuf;
   size_t from = out.size();
-  out += best;
+  out += fixed.size() <= shortSci.size() ? fixed : shortSci;
   ensureFloatMarker(out, from);
 }
 

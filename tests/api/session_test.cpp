@@ -236,10 +236,14 @@ TEST_CASE("session: seek cursors return datoms in chunks") {
     w.varint(db1);
     w.value(Value::keyword("aevt"));
     w.value(read("[:n]"));
+    w.varint(10);  // first chunk
   }));
   REQUIRE(open.ok);
-  uint32_t cursor = static_cast<uint32_t>(WireReader(open.payload).varint());
-  uint64_t total = 0;
+  WireReader opened(open.payload);
+  uint32_t cursor = static_cast<uint32_t>(opened.varint());
+  REQUIRE(cursor != 0);
+  uint64_t total = opened.varint();
+  CHECK(total == 10);
   for (;;) {
     Response next = call(s, Op::SeekNext, request([&](WireWriter& w) {
       w.varint(cursor);
@@ -257,6 +261,18 @@ TEST_CASE("session: seek cursors return datoms in chunks") {
     w.varint(1);
   }));
   CHECK_FALSE(closed.ok);
+
+  // A seek that ends within the first chunk leaves no cursor behind.
+  Response all = call(s, Op::SeekOpen, request([&](WireWriter& w) {
+    w.varint(db1);
+    w.value(Value::keyword("eavt"));
+    w.value(read("[1 :n]"));
+    w.varint(1000);
+  }));
+  REQUIRE(all.ok);
+  WireReader allIn(all.payload);
+  CHECK(allIn.varint() == 0);
+  CHECK(allIn.varint() > 0);
 }
 
 TEST_CASE("session: random requests to every op never crash") {
