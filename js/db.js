@@ -288,7 +288,7 @@ function closeCursor(cursor) {
 class DatomCursor extends (globalThis.Iterator ?? Object) {
   #open;
   #cursor = 0;
-  #chunk = 8;  // grows x4: a lookup of one datom fetches few
+  #chunk = 1;  // grows x8: a lookup of the first datom fetches one
   #buffer = [];
   #pos = 0;
   #done = false;
@@ -333,7 +333,7 @@ class DatomCursor extends (globalThis.Iterator ?? Object) {
       this.#finish();
       this.#buffer = datoms;  // still to be handed out
     }
-    this.#chunk = Math.min(this.#chunk * 4, 16384);
+    this.#chunk = Math.min(this.#chunk * 8, 16384);
   }
 
   #finish() {

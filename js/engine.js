@@ -4,9 +4,10 @@
 //   dist/wasm/datalite.mjs            single-threaded: browsers, workers, Deno, edge, Node
 //   dist/wasm-mt/datalite-mt.cjs      threaded, Node
 //   dist/wasm-mt-web/datalite-mt.mjs  threaded, cross-origin-isolated pages
-// The threaded build is picked only where SharedArrayBuffer works: in Node,
-// or in a page/worker with crossOriginIsolated. `init({ threads: false })`
-// (or DATALITE_THREADS=0 in Node) forces the single-threaded one.
+// The threaded build is picked only where SharedArrayBuffer works: in a
+// page/worker with crossOriginIsolated, and in Node when asked for
+// (`init({ threads: true })` or DATALITE_THREADS=1). `init({ threads: false })`
+// forces the single-threaded one everywhere.
 import { DataliteError } from "./errors.js";
 import { WireReader, WireWriter } from "./wire.js";
 
@@ -89,11 +90,15 @@ export function isInitialised() {
   return engine !== null;
 }
 
+// Browsers: the threaded build whenever the page is cross-origin isolated.
+// Node: the single-threaded build unless asked (threads: true or
+// DATALITE_THREADS=1): measured 1.5-2x faster per call, because the threaded
+// build must use JS exception handling and guarded heap access
+// (docs/adr/0007-js-boundary.md).
 function wantThreads(opts) {
   if (opts.threads === false) return false;
-  if (isNode && process.env.DATALITE_THREADS === "0" && opts.threads !== true) return false;
   if (typeof SharedArrayBuffer === "undefined") return false;
-  if (isNode) return true;
+  if (isNode) return opts.threads === true || (opts.threads === undefined && process.env.DATALITE_THREADS === "1");
   return globalThis.crossOriginIsolated === true;
 }
 

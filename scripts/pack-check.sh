@@ -20,4 +20,4 @@ if (JSON.stringify(rows) !== '[["Ivan","Petr"]]') throw new Error("unexpected re
 console.log(`pack-check: import * as d from "datalite" works (${d.engineStats().variant} build): ${JSON.stringify(rows)}`);
 JS
 node check.mjs
-DATALITE_THREADS=0 node check.mjs
+DATALITE_THREADS=1 node check.mjs
