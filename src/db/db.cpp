@@ -165,6 +165,19 @@ Db Db::initWithSchema(std::vector<InitDatom> datoms, std::shared_ptr<const Schem
 // ------------------------------------------------------------------ views
 
 Db Db::withView(DbView view, int64_t tx) const {
+  if (view_ != DbView::Current && view != DbView::Current) {
+    // Repeating a view narrows it; different views do not combine yet (a Db
+    // has one view bound), and silently dropping one would give wrong reads.
+    if (view != view_) {
+      auto name = [](DbView v) { return v == DbView::AsOf ? "asOf" : v == DbView::Since ? "since" : "history"; };
+      auto article = [](DbView v) { return v == DbView::AsOf ? "an " : "a "; };
+      raise(ErrorCode::InvalidInput, std::string("Cannot derive ") + article(view) + name(view) +
+                                         " view from a db that is already " + article(view_) + name(view_) +
+                                         " view: derive every view from a current db");
+    }
+    if (view == DbView::AsOf) tx = std::min(tx, viewTx_);
+    if (view == DbView::Since) tx = std::max(tx, viewTx_);
+  }
   Db d = *this;
   d.view_ = view;
   d.viewTx_ = tx;
