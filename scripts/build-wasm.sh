@@ -16,8 +16,12 @@ linkflags=(-DCMAKE_EXE_LINKER_FLAGS=)
 # DATALITE_WASM_TESTS=1 also builds the Catch2 suites as wasm (ctest --test-dir build-wasm).
 tests=OFF
 [ "${DATALITE_WASM_TESTS:-0}" = "1" ] && tests=ON
-emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDATALITE_WASM_TESTS=$tests \
-  -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node "${launcher[@]}" "${linkflags[@]}" >/dev/null
+mkdir -p "$dir"
+if ! emcmake cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDATALITE_WASM_TESTS=$tests \
+  -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node "${launcher[@]}" "${linkflags[@]}" >"$dir/configure.log" 2>&1; then
+  cat "$dir/configure.log" >&2
+  exit 1
+fi
 cmake --build "$dir" -j2
 # The threaded Node glue and its pthread worker script are CommonJS inside an
 # ESM package.
