@@ -39,6 +39,7 @@ export class Db {
   #schemaVersion;
   #info = null;
   #schemaMap = null;
+  #historyView = false;  // entities are refused on history views
 
   // Internal: users get Db values from emptyDb(), conn.db(), db.with() ...
   constructor(handle, schemaVersion) {
@@ -105,6 +106,9 @@ export class Db {
   }
 
   entity(eid) {
+    // An id needs no lookup: its attributes load on first use (as in
+    // DataScript, an id without datoms still gives an (empty) entity).
+    if (Number.isSafeInteger(eid) && eid > 0 && this.handle && !this.#historyView) return new Entity(this, eid);
     const enc = this.encoder();
     const e = currentEngine();
     e.begin().varint(this.handle);
@@ -190,7 +194,9 @@ export class Db {
   history() {
     const e = currentEngine();
     e.begin().varint(this.handle);
-    return readDb(e.send(Op.History));
+    const db = readDb(e.send(Op.History));
+    db.#historyView = true;
+    return db;
   }
 
   // ---------------------------------------------------------------- serialization

@@ -56,7 +56,7 @@ struct Session::Cursor {
 
 class Session::Request : public WireReader {
  public:
-  Request(Session& s, std::string_view bytes) : WireReader(bytes), session_(s) {}
+  Request(Session& s, std::string_view bytes) : WireReader(bytes, &s.keywords_), session_(s) {}
   const Db& db() { return session_.db(static_cast<uint32_t>(varint())); }
 
  private:
@@ -154,6 +154,19 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
   auto writeDatoms = [&](const Db& db, const std::vector<Datom>& datoms) {
     out.varint(datoms.size());
     for (const Datom& d : datoms) out.datom(db, d);
+  };
+  // Streams a cursor's datoms: the count goes first, so they are written to
+  // a side buffer with its own keyword table (the reader meets it after the
+  // count).
+  auto writeCursor = [&](const Db& db, Db::Cursor c) {
+    std::string body;
+    uint64_t n = 0;
+    {
+      WireWriter side(body);
+      for (; c.valid(); c.next(), ++n) side.datom(db, c.datom());
+    }
+    out.varint(n);
+    out.raw(body);
   };
   switch (static_cast<Op>(opCode)) {
     case Op::EmptyDb: {
@@ -307,6 +320,7 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       int64_t eid = static_cast<int64_t>(in.varint());
       in.expectEnd();
       // One EAVT prefix scan; the datoms of one attribute are adjacent.
+      if (db.isHistory()) raise(ErrorCode::InvalidInput, "entity does not support history views");
       Value entity = Value::integer(eid);
       std::vector<Datom> datoms = db.datoms(IndexOrder::EAVT, std::span<const Value>(&entity, 1));
       size_t attrs = 0;
@@ -339,7 +353,7 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       IndexOrder order = indexOf(in.value());
       std::vector<Value> components = itemsOf(in.value(), "datoms components");
       in.expectEnd();
-      writeDatoms(db, db.datoms(order, components));
+      writeCursor(db, db.datomsCursor(order, components));
       return;
     }
     case Op::SeekOpen:

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "api/wire.h"
 #include "db/db.h"
 
 namespace datalite::query {
@@ -25,8 +26,6 @@ class Pattern;
 }
 
 namespace datalite::api {
-
-class WireWriter;
 
 // Request and response payloads are listed next to each op; "db" in a
 // request is a handle varint, "dbref" in a response is a handle varint and
@@ -110,6 +109,7 @@ class Session {
   std::unordered_map<std::string, std::shared_ptr<const pull::Pattern>> patternCache_;
   std::string response_;
   std::string request_;
+  KeywordCache keywords_;
 };
 
 }  // namespace datalite::api

@@ -75,7 +75,7 @@ void WireReader::expectEnd() const {
 Keyword WireReader::keywordText() {
   std::string_view s = text();
   if (s.empty()) malformed("empty keyword");
-  Keyword k = Keyword::intern(s);
+  Keyword k = cache_ ? cache_->get(s) : Keyword::intern(s);
   keywords_.push_back(k);
   return k;
 }

@@ -71,11 +71,31 @@ enum class WireTag : uint8_t {
 
 constexpr int64_t kSmallIntLimit = int64_t{1} << 52;
 
+// Requests name the same few attributes over and over: a small direct-mapped
+// cache in front of Keyword::intern (which hashes the text and takes a lock)
+// saves most of the work.
+class KeywordCache {
+ public:
+  Keyword get(std::string_view text) {
+    size_t h = text.size() * 31 + static_cast<uint8_t>(text.front()) * 7 + static_cast<uint8_t>(text.back()) +
+               static_cast<uint8_t>(text[text.size() / 2]) * 131;
+    Keyword& slot = slots_[h % kSlots];
+    if (slot && slot.str() == text) return slot;
+    slot = Keyword::intern(text);
+    return slot;
+  }
+
+ private:
+  static constexpr size_t kSlots = 256;
+  Keyword slots_[kSlots];
+};
+
 // Reads one request buffer. Every malformed input raises invalid-input (or
 // limit-exceeded for nesting deeper than maxDepth); nothing is trusted.
 class WireReader {
  public:
-  explicit WireReader(std::string_view bytes, uint32_t maxDepth = 512) : data_(bytes), maxDepth_(maxDepth) {}
+  explicit WireReader(std::string_view bytes, KeywordCache* cache = nullptr, uint32_t maxDepth = 512)
+      : data_(bytes), maxDepth_(maxDepth), cache_(cache) {}
 
   Value value();
   uint64_t varint();
@@ -93,6 +113,7 @@ class WireReader {
   std::string_view data_;
   size_t pos_ = 0;
   uint32_t maxDepth_;
+  KeywordCache* cache_;
   std::vector<Keyword> keywords_;
 };
 

@@ -397,10 +397,15 @@ bool buildPrefix(const Db& db, IndexOrder order, std::span<const Value> comps, s
 
 std::vector<Datom> Db::datoms(IndexOrder order, std::span<const Value> components) const {
   std::vector<Datom> out;
-  std::string prefix;
-  if (!buildPrefix(*this, order, components, prefix)) return out;
-  for (Cursor c(*this, order, prefix, prefix); c.valid(); c.next()) out.push_back(c.datom());
+  for (Cursor c = datomsCursor(order, components); c.valid(); c.next()) out.push_back(c.datom());
   return out;
+}
+
+Db::Cursor Db::datomsCursor(IndexOrder order, std::span<const Value> components) const {
+  std::string prefix;
+  // A component that matches nothing: the prefix 0xFF selects no key (see seek).
+  if (!buildPrefix(*this, order, components, prefix)) return Cursor(*this, order, "\xff", "\xff");
+  return Cursor(*this, order, prefix, prefix);
 }
 
 Db::Cursor Db::seek(IndexOrder order, std::span<const Value> components) const {

@@ -93,6 +93,8 @@ class Db {
   // Datoms of `order` from the first key >= components to the end of the index.
   class Cursor;
   Cursor seek(IndexOrder order, std::span<const Value> components = {}) const;
+  // The datoms() of these components as a cursor (no vector built).
+  Cursor datomsCursor(IndexOrder order, std::span<const Value> components = {}) const;
   // All datoms of `order` whose key starts with the raw encoded `prefix`
   // (see datom.h for the key layout); for the query engine.
   Cursor scan(IndexOrder order, std::string prefix) const;
