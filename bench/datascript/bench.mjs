@@ -6,6 +6,7 @@
 //
 //   node bench/datascript/bench.mjs [--size N] [--repeat R] [--warmup-ms M] [--sample-ms M] [--ops a,b]
 import { createRequire } from 'node:module';
+import { makePeople as makeNeutralPeople, rng } from '../common/people.mjs';
 
 const require = createRequire(import.meta.url);
 const ds = require('datascript');
@@ -24,39 +25,10 @@ for (let i = 0; i < args.length; i++) {
 }
 const wanted = (op) => !opt.ops || opt.ops.includes(op);
 
-// Seeded generator (mulberry32): same distributions as the native bench.
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const names = ['Ivan', 'Petr', 'Sergei', 'Oleg', 'Yuri', 'Dmitry', 'Fedor', 'Denis'];
-const lastNames = ['Ivanov', 'Petrov', 'Sidorov', 'Kovalev', 'Kuznetsov', 'Voronoi'];
-const aliases = ['A. C. Q. W.', 'A. J. Finn', 'A.A. Fair', 'Aapeli', 'Aaron Wolfe', 'Abigail Van Buren',
-  'Jeanne Phillips', 'Abram Tertz', 'Abu Nuwas', 'Acton Bell', 'Adunis'];
-
+// Same distributions as the native bench; the generator is shared with bench/js.
 function makePeople(n, seed) {
-  const r = rng(seed);
-  const pick = (k) => Math.floor(r() * k);
-  const people = [];
-  for (let k = 1; k <= n; k++) {
-    const name = names[pick(8)], last = lastNames[pick(6)];
-    const al = new Set();
-    const draws = pick(10);
-    for (let i = 0; i < draws; i++) al.add(aliases[pick(11)]);
-    people.push({ ':db/id': String(k), name, 'last-name': last, 'full-name': `${name} ${last}`,
-      alias: [...al], sex: pick(2) === 0 ? 'male' : 'female', age: pick(100), salary: pick(100000) });
-  }
-  for (let i = people.length - 1; i > 0; i--) {
-    const j = pick(i + 1);
-    [people[i], people[j]] = [people[j], people[i]];
-  }
-  return people;
+  return makeNeutralPeople(n, seed, true).map((p) => ({ ':db/id': String(p.k), name: p.name, 'last-name': p.last,
+    'full-name': p.full, alias: p.alias, sex: p.sex, age: p.age, salary: p.salary }));
 }
 
 const schema = { id: { ':db/unique': ':db.unique/identity' },

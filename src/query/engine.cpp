@@ -841,6 +841,20 @@ class Executor {
     return false;
   }
 
+  // Adds the pattern's free variables that `out` lacks as columns; returns
+  // the first pattern position of each (the order of the new columns).
+  static std::vector<int> appendNewVars(Rel& out, const Clause& c, const std::vector<int>& freePos) {
+    std::vector<int> newPos;
+    for (int p : freePos) {
+      VarId v = c.terms[static_cast<size_t>(p)].var;
+      if (out.col(v) < 0) {
+        out.vars.push_back(v);
+        newPos.push_back(p);
+      }
+    }
+    return newPos;
+  }
+
   // The most common join step: the entity is bound and the attribute is a
   // constant ([?e :age ?a] once ?e is known). Rows are visited in entity
   // order with one forward-seeking EAVT iterator, without the per-binding
@@ -849,14 +863,7 @@ class Executor {
                        const std::vector<int>& freePos) {
     Rel out;
     out.vars = R.vars;
-    std::vector<int> newPos;  // first position of each new var
-    for (int p : freePos) {
-      VarId v = c.terms[static_cast<size_t>(p)].var;
-      if (out.col(v) < 0) {
-        out.vars.push_back(v);
-        newPos.push_back(p);
-      }
-    }
+    std::vector<int> newPos = appendNewVars(out, c, freePos);
     // Datoms of one entity and attribute differ by value: keeping the value
     // (or adding no column) keeps a duplicate-free relation duplicate-free.
     out.distinct = R.distinct && (base.v || newPos.empty() ||
@@ -935,14 +942,7 @@ class Executor {
                  const std::vector<int>& freePos) {
     Rel out;
     out.vars = R.vars;
-    std::vector<int> newPos;  // first position of each new var
-    for (int p : freePos) {
-      VarId v = c.terms[static_cast<size_t>(p)].var;
-      if (out.col(v) < 0) {
-        out.vars.push_back(v);
-        newPos.push_back(p);
-      }
-    }
+    std::vector<int> newPos = appendNewVars(out, c, freePos);
     std::vector<int> boundCols;
     for (int p : boundPos) boundCols.push_back(R.col(c.terms[static_cast<size_t>(p)].var));
     const Attribute* attr = base.a ? &db.schema().get(base.aVal) : nullptr;
