@@ -245,36 +245,44 @@ void Schema::indexComposites() {
     for (AttrId c : a.tupleAttrs) composites_[c].push_back(a.id);
 }
 
+Value Schema::definition(const Attribute& a, DefinitionStyle style) const {
+  bool dataScript = style == DefinitionStyle::DataScript;
+  std::vector<Value> props;
+  auto put = [&](const char* k, Value v) {
+    props.push_back(Value::keyword(k));
+    props.push_back(std::move(v));
+  };
+  // DataScript rejects value types other than ref and tuple.
+  bool typed = dataScript ? (a.type == ValueType::Ref || a.type == ValueType::Tuple) : a.type != ValueType::Any;
+  if (typed) put("db/valueType", Value::keyword(valueTypeName(a.type)));
+  if (a.many) put("db/cardinality", Value::keyword("db.cardinality/many"));
+  if (a.unique == Uniqueness::Identity) put("db/unique", Value::keyword("db.unique/identity"));
+  if (a.unique == Uniqueness::Value) put("db/unique", Value::keyword("db.unique/value"));
+  if (a.indexed) put("db/index", Value::boolean(true));
+  if (a.component) put("db/isComponent", Value::boolean(true));
+  if (a.noHistory) put("db/noHistory", Value::boolean(true));
+  if (!a.doc.empty()) put("db/doc", Value::string(a.doc));
+  if (a.isComposite()) {
+    std::vector<Value> cs;
+    for (AttrId c : a.tupleAttrs)
+      cs.push_back(dataScript ? Value::string(attrs_[c].ident.str()) : Value::keyword(attrs_[c].ident));
+    put("db/tupleAttrs", Value::vector(std::move(cs)));
+  }
+  if (!a.tupleTypes.empty()) {
+    std::vector<Value> ts;
+    for (ValueType t : a.tupleTypes) ts.push_back(Value::keyword(valueTypeName(t)));
+    put("db/tupleTypes", Value::vector(std::move(ts)));
+  }
+  if (a.hasTupleType) put("db/tupleType", Value::keyword(valueTypeName(a.tupleType)));
+  return Value::map(std::move(props));
+}
+
 Value Schema::toMap() const {
   std::vector<Value> kv;
   for (const Attribute& a : attrs_) {
     if (a.id <= attr::kLastBuiltin || !a.declared) continue;
-    std::vector<Value> props;
-    auto put = [&](const char* k, Value v) {
-      props.push_back(Value::keyword(k));
-      props.push_back(std::move(v));
-    };
-    if (a.type != ValueType::Any) put("db/valueType", Value::keyword(valueTypeName(a.type)));
-    if (a.many) put("db/cardinality", Value::keyword("db.cardinality/many"));
-    if (a.unique == Uniqueness::Identity) put("db/unique", Value::keyword("db.unique/identity"));
-    if (a.unique == Uniqueness::Value) put("db/unique", Value::keyword("db.unique/value"));
-    if (a.indexed) put("db/index", Value::boolean(true));
-    if (a.component) put("db/isComponent", Value::boolean(true));
-    if (a.noHistory) put("db/noHistory", Value::boolean(true));
-    if (!a.doc.empty()) put("db/doc", Value::string(a.doc));
-    if (a.isComposite()) {
-      std::vector<Value> cs;
-      for (AttrId c : a.tupleAttrs) cs.push_back(Value::keyword(attrs_[c].ident));
-      put("db/tupleAttrs", Value::vector(std::move(cs)));
-    }
-    if (!a.tupleTypes.empty()) {
-      std::vector<Value> ts;
-      for (ValueType t : a.tupleTypes) ts.push_back(Value::keyword(valueTypeName(t)));
-      put("db/tupleTypes", Value::vector(std::move(ts)));
-    }
-    if (a.hasTupleType) put("db/tupleType", Value::keyword(valueTypeName(a.tupleType)));
     kv.push_back(Value::keyword(a.ident));
-    kv.push_back(Value::map(std::move(props)));
+    kv.push_back(definition(a));
   }
   return Value::map(std::move(kv));
 }

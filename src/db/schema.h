@@ -90,6 +90,11 @@ class Schema {
   AttrId define(Attribute def);
   // The DataScript-style map form of the declared attributes.
   Value toMap() const;
+  // One attribute's definition map. DataScript style (for DataScript's own
+  // `serializable`): value types other than ref/tuple left out (DataScript
+  // rejects them) and tuple attributes named by strings.
+  enum class DefinitionStyle { Datalite, DataScript };
+  Value definition(const Attribute& a, DefinitionStyle style = DefinitionStyle::Datalite) const;
 
  private:
   void validate(const Attribute& a) const;

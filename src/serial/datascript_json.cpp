@@ -151,36 +151,6 @@ int compareDsValues(const DsDatom& x, const DsDatom& y) {
 
 // ------------------------------------------------------------------ writing
 
-// The DataScript-accepted part of a definition: DataScript rejects value
-// types other than ref and tuple, and names attributes with strings.
-Value dataScriptDefinition(const Schema& schema, const Attribute& a) {
-  std::vector<Value> props;
-  auto put = [&](const char* k, Value v) {
-    props.push_back(Value::keyword(k));
-    props.push_back(std::move(v));
-  };
-  if (a.type == ValueType::Ref || a.type == ValueType::Tuple) put("db/valueType", Value::keyword(valueTypeName(a.type)));
-  if (a.many) put("db/cardinality", Value::keyword("db.cardinality/many"));
-  if (a.unique == Uniqueness::Identity) put("db/unique", Value::keyword("db.unique/identity"));
-  if (a.unique == Uniqueness::Value) put("db/unique", Value::keyword("db.unique/value"));
-  if (a.indexed) put("db/index", Value::boolean(true));
-  if (a.component) put("db/isComponent", Value::boolean(true));
-  if (a.noHistory) put("db/noHistory", Value::boolean(true));
-  if (!a.doc.empty()) put("db/doc", Value::string(a.doc));
-  if (a.isComposite()) {
-    std::vector<Value> cs;
-    for (AttrId c : a.tupleAttrs) cs.push_back(Value::string(schema.get(c).ident.str()));
-    put("db/tupleAttrs", Value::vector(std::move(cs)));
-  }
-  if (!a.tupleTypes.empty()) {
-    std::vector<Value> ts;
-    for (ValueType t : a.tupleTypes) ts.push_back(Value::keyword(valueTypeName(t)));
-    put("db/tupleTypes", Value::vector(std::move(ts)));
-  }
-  if (a.hasTupleType) put("db/tupleType", Value::keyword(valueTypeName(a.tupleType)));
-  return Value::map(std::move(props));
-}
-
 // Attributes DataScript keeps in its AVET index, judged by the schema we
 // give it (built-in datalite attributes are plain attributes there).
 bool inDataScriptAvet(const Attribute& a) {
@@ -320,7 +290,7 @@ std::string toSerializableJson(const Db& db) {
   for (const Attribute* a : detail::userAttributes(schema)) {
     if (!a->declared) continue;
     dsSchema.push_back(Value::string(a->ident.str()));
-    dsSchema.push_back(dataScriptDefinition(schema, *a));
+    dsSchema.push_back(schema.definition(*a, Schema::DefinitionStyle::DataScript));
   }
 
   std::string out = "{\"count\":";
