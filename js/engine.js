@@ -19,8 +19,21 @@ export const Op = Object.freeze({
   ToEdn: 27, FromEdn: 28, InitDb: 29, Stats: 30, ReadEdn: 31, SchemaVersion: 32, EntityAttrs: 33,
 });
 
+// Deno and workerd (Cloudflare Workers, nodejs_compat: on by default since
+// compatibility date 2026-08-04) define a Node-like `process` with
+// versions.node and release.name "node"; neither can read our files with
+// node:fs. Node itself has no `navigator` before 21 and "Node.js/<major>" after.
+const userAgent = globalThis.navigator?.userAgent;
 const isNode = typeof process !== "undefined" && !!process.versions?.node &&
-  typeof globalThis.Deno === "undefined" && typeof globalThis.Bun === "undefined";
+  typeof globalThis.Deno === "undefined" && typeof globalThis.Bun === "undefined" &&
+  (typeof userAgent !== "string" || userAgent.startsWith("Node.js"));
+
+// Node built-ins are fetched by a computed name, never `import("node:...")`:
+// bundlers for browsers and edge runtimes (esbuild, wrangler) fail on a
+// literal node: specifier even in code that never runs there.
+async function nodeBuiltin(name) {
+  return process.getBuiltinModule?.(name) ?? import(/* webpackIgnore: true */ /* @vite-ignore */ name);
+}
 
 let engine = null;
 let loading = null;
@@ -106,21 +119,33 @@ async function loadModule(opts) {
   const moduleArgs = {};
   if (opts.locateFile) moduleArgs.locateFile = opts.locateFile;
   if (opts.wasmModule) {
-    // Edge runtimes (workerd) cannot compile from bytes: they hand us the module.
+    // Edge runtimes (workerd) cannot compile from bytes: they hand us the
+    // module of dist/wasm/datalite.wasm, which always means the
+    // single-threaded build and no file access, in any runtime.
     const wasmModule = opts.wasmModule;
+    if (!(wasmModule instanceof WebAssembly.Module)) {
+      throw new TypeError("init({ wasmModule }) expects the WebAssembly.Module of dist/wasm/datalite.wasm " +
+        `(got ${Object.prototype.toString.call(wasmModule)}); pass bytes as wasmBinary instead`);
+    }
+    const { default: create } = await import("../dist/wasm/datalite.mjs");
+    // The glue has no way to report a failed instantiateWasm: race it.
+    let fail;
+    const failed = new Promise((_, reject) => (fail = reject));
     moduleArgs.instantiateWasm = (imports, receive) => {
-      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule), fail);
       return {};
     };
+    // The glue resolves file names against import.meta.url, which workerd
+    // leaves undefined ("Invalid URL string"); nothing is fetched anyway.
     moduleArgs.locateFile ??= (p) => p;
-  } else if (opts.wasmBinary) {
-    moduleArgs.wasmBinary = opts.wasmBinary;
+    return new Engine(await Promise.race([create(moduleArgs), failed]), "st");
   }
-  const threads = !opts.wasmModule && wantThreads(opts);
+  if (opts.wasmBinary) moduleArgs.wasmBinary = opts.wasmBinary;
+  const threads = wantThreads(opts);
   if (isNode) {
-    const { readFile } = await import("node:fs/promises");
+    const { readFile } = await nodeBuiltin("node:fs/promises");
     if (threads) {
-      const { createRequire } = await import("node:module");
+      const { createRequire } = await nodeBuiltin("node:module");
       const require = createRequire(import.meta.url);
       const create = require("../dist/wasm-mt/datalite-mt.cjs");
       moduleArgs.wasmBinary ??= await readFile(new URL("../dist/wasm-mt/datalite-mt.wasm", import.meta.url));
