@@ -68,8 +68,16 @@ export function wranglerVariant(app, file, { date, flags }) {
   return file;
 }
 
+// Runtimes still running when this process exits (a crash, a failed hook) are ended.
+const live = new Set();
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 class Server {
   constructor(name, child, t0) {
+    live.add(child);
+    child.once("exit", () => live.delete(child));
     this.name = name;
     this.child = child;
     this.t0 = t0;       // performance.now() just before spawn

@@ -2,10 +2,14 @@
 // `workerd`), served from its own wrangler.jsonc: workerd bundles it with
 // esbuild as wrangler does, the .wasm and the snapshot become modules.
 import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { pathToFileURL } from "node:url";
 import {
-  buildWorkerData, layOutApp, makeTempDir, packDatalite, removeDir, startWorkerd, wranglerVariant, EXAMPLES,
+  buildWorkerData, ESBUILD, layOutApp, makeTempDir, packDatalite, removeDir, startWorkerd, wranglerVariant, EXAMPLES,
 } from "../lib/harness.mjs";
 import { defineServerTests } from "../lib/cases.mjs";
 
@@ -40,3 +44,21 @@ for (const v of VARIANTS) {
     defineServerTests(test, () => server, people(500));
   });
 }
+
+// wrangler bundles with esbuild; so do Vite and others for browsers. A literal
+// `import("node:...")` anywhere reachable from the entry fails such a build.
+describe("bundling the Worker", () => {
+  for (const platform of ["browser", "neutral"]) {
+    test(`esbuild --platform=${platform} bundles it with no node: import`, async () => {
+      const out = join(tmp, `bundle-${platform}.js`);
+      await promisify(execFile)(ESBUILD(), [
+        join(app, "src", "worker.js"), "--bundle", "--format=esm", `--platform=${platform}`,
+        "--conditions=workerd,worker,browser", "--external:*.wasm", "--external:*.bin", `--outfile=${out}`,
+      ]);
+      const code = readFileSync(out, "utf8");
+      assert.doesNotMatch(code, /\bimport\s*\(\s*["']node:/);
+      assert.doesNotMatch(code, /\bfrom\s*["']node:/);
+      assert.doesNotMatch(code, /\brequire\s*\(\s*["']node:/);
+    });
+  }
+});
