@@ -46,9 +46,14 @@
 //   middle of a compaction leaves the old generation in use.
 // * One writer per directory: the LOCK file (pid + "\n") is created atomically
 //   (written under a temporary name, then link(2)ed into place, which fails if
-//   LOCK exists). A LOCK whose pid is not a live process is taken over.
+//   LOCK exists). A LOCK whose pid is not a live process on this machine is
+//   taken over (limits: two processes taking over the same stale lock at the
+//   same instant can both succeed; a recycled pid makes a stale lock look
+//   live; a lock on a shared network directory is not reliable).
 //   readOnly opens take no lock, write nothing (no repair: the repaired view
-//   lives in memory only), and see the store as of the moment they opened.
+//   lives in memory only), and see the store as of the moment they opened
+//   (POSIX keeps a compacted-away pack readable through the open descriptor;
+//   an open that races a compaction reads the slots again).
 //
 // ON-DISK FORMAT (version 1; integers little-endian; "CRC" = CRC-32/ISO-HDLC,
 // the zlib/PNG CRC; an address is 32 lowercase hex chars stored as 16 bytes)
@@ -331,15 +336,19 @@ export class FileStore {
   // opts.readOnly: no lock, no writes. opts.compactRatio / opts.compactMinDeadBytes:
   // automatic compaction thresholds (dead bytes over the pack length / minimum dead bytes).
   static open(dir, opts = {}) {
-    const store = new FileStore(dir, opts);
-    try {
-      store._open();
-    } catch (e) {
-      store._closeFiles();
-      if (store._lockPath) releaseLock(store._lockPath);
-      throw e;
+    for (let attempt = 1; ; attempt++) {
+      const store = new FileStore(dir, opts);
+      try {
+        store._open();
+        return store;
+      } catch (e) {
+        store._closeFiles();
+        if (store._lockPath) releaseLock(store._lockPath);
+        // A read-only open raced with the writer's compaction: read the slots again.
+        if (e.retry && attempt < 10) continue;
+        throw e;
+      }
     }
-    return store;
   }
 
   constructor(dir, opts) {
@@ -383,7 +392,14 @@ export class FileStore {
       fs.mkdirSync(dir, { recursive: true });
       fsyncDir(path.dirname(dir));
     }
-    if (!readOnly) this._lockPath = acquireLock(dir);
+    if (!readOnly) {
+      this._lockPath = acquireLock(dir);
+      // Temporary lock names left by processes that died while taking the lock.
+      for (const n of fs.readdirSync(dir)) {
+        const m = /^LOCK\.(\d+)\..*\.tmp$/.exec(n);
+        if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
+      }
+    }
     let dirDirty = false;
 
     // Root slots: the newest valid one names the generation and the root.
@@ -435,6 +451,10 @@ export class FileStore {
     } else if (!readOnly) {
       this._packFd = fs.openSync(packPath, "w+");
       dirDirty = true;
+    } else if (best) {
+      // The generation named by the newest slot was removed: a writer compacted
+      // after we read the slots.
+      throw Object.assign(new Error(`${packPath}, named by the root slot, is missing`), { retry: true });
     }
     if (packSize < FILE_HEADER) {
       // Missing or torn in its header: an empty pack.
@@ -461,7 +481,8 @@ export class FileStore {
     let covered = FILE_HEADER;
     let idxValid = FILE_HEADER;
     let idxRepaired = false;
-    if (idxBytes && headerOk(idxBytes, MAGIC_INDEX, this._gen)) {
+    const idxHeaderOk = idxBytes !== null && headerOk(idxBytes, MAGIC_INDEX, this._gen);
+    if (idxHeaderOk) {
       for (let at = FILE_HEADER; at + IDX_ENTRY <= idxBytes.length; at += IDX_ENTRY) {
         if (crc32range(idxBytes, at, at + 32) !== idxBytes.readUInt32LE(at + 32)) break;
         const off = readU64(idxBytes, at + 16);
@@ -479,9 +500,8 @@ export class FileStore {
       idxRepaired = true;  // missing, torn or foreign header: rebuilt from the pack
     }
     if (idxRepaired && !readOnly) {
-      fs.ftruncateSync(this._idxFd, 0);
-      writeFully(this._idxFd, fileHeader(MAGIC_INDEX, this._gen), 0, FILE_HEADER, 0);
-      if (idxValid > FILE_HEADER) writeFully(this._idxFd, idxBytes, FILE_HEADER, idxValid - FILE_HEADER, FILE_HEADER);
+      fs.ftruncateSync(this._idxFd, idxHeaderOk ? idxValid : 0);
+      if (!idxHeaderOk) writeFully(this._idxFd, fileHeader(MAGIC_INDEX, this._gen), 0, FILE_HEADER, 0);
     }
     this._idxLen = idxValid;
 

@@ -304,6 +304,30 @@ describe("FileStore roots and crashes", () => {
     }
   });
 
+  test("index entries that are individually valid but out of sequence stop the index; the pack fills in", () => {
+    const dir = newDir();
+    const s = FileStore.open(dir);
+    const ns = nodes(30, 10, 3000);
+    for (const n of ns) s.put(...n);
+    s.close();
+    const idx = fs.readFileSync(idxOf(dir));
+    const entry = (i) => idx.subarray(16 + i * 36, 16 + (i + 1) * 36);
+    const variants = {
+      "an entry cut out": Buffer.concat([idx.subarray(0, 16 + 5 * 36), idx.subarray(16 + 6 * 36)]),
+      "an entry repeated": Buffer.concat([idx.subarray(0, 16 + 9 * 36), entry(8), idx.subarray(16 + 9 * 36)]),
+      "two entries swapped": Buffer.concat([idx.subarray(0, 16 + 3 * 36), entry(4), entry(3), idx.subarray(16 + 5 * 36)]),
+    };
+    for (const [what, bytes] of Object.entries(variants)) {
+      const img = crashImage(dir);
+      fs.writeFileSync(idxOf(img), bytes);
+      const c = FileStore.open(img);
+      for (const n of ns) assertHas(c, n);
+      assert.equal(c.stats().nodes, ns.length, what);
+      assert.equal(c.stats().deadBytes, 0, what);
+      c.close();
+    }
+  });
+
   test("garbage after the last record (a torn unsynced append) is cut off", () => {
     const dir = newDir();
     const s = FileStore.open(dir);
@@ -486,6 +510,25 @@ describe("FileStore lock and read-only opens", () => {
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith("LOCK")), [], "no lock files left behind");
   });
 
+  test("a read-only open keeps reading its view while the writer compacts", () => {
+    const dir = newDir();
+    const s = FileStore.open(dir);
+    const ns = nodes(40, 100, 3000);
+    for (const n of ns) s.put(...n);
+    s.writeRoot(root("r"));
+    s.sync();
+    const r = FileStore.open(dir, { readOnly: true });
+    s.del(ns.slice(0, 30).map(([a]) => a));
+    s.compact();
+    for (const n of ns) assertHas(r, n);
+    r.close();
+    const r2 = FileStore.open(dir, { readOnly: true });
+    for (const n of ns.slice(30)) assertHas(r2, n);
+    assert.equal(r2.get(ns[0][0]), null);
+    r2.close();
+    s.close();
+  });
+
   test("read-only: no writes, no repairs, missing directory is an error", () => {
     const dir = newDir();
     assert.throws(() => FileStore.open(dir, { readOnly: true }), /does not exist/);
@@ -563,7 +606,7 @@ test("bulk load: 30k nodes of 2 KB, one sync", (t) => {
   for (let i = 0; i < ns.length; i += 997) assertHas(r, ns[i]);
   r.close();
   t.diagnostic(`30000 x 2 KB put + sync: ${ms.toFixed(0)} ms; reopen: ${openMs.toFixed(1)} ms`);
-  assert.ok(ms < 3000, `bulk load took ${ms} ms`);
+  assert.ok(ms < 10000, `bulk load took ${ms} ms`);  // a sanity bound; timings: tests/js/support/file-store-bench.mjs
 });
 
 test("kill -9 at random moments: the last acknowledged commit (or the next) is there, intact", async (t) => {
