@@ -4,12 +4,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { pathToFileURL } from "node:url";
 import {
-  buildWorkerData, ESBUILD, layOutApp, makeTempDir, packDatalite, removeDir, startWorkerd, wranglerVariant, EXAMPLES,
+  buildWorkerData, ESBUILD, get, layOutApp, makeTempDir, packDatalite, removeDir, startWorkerd, wranglerVariant, EXAMPLES,
 } from "../lib/harness.mjs";
 import { defineServerTests } from "../lib/cases.mjs";
 
@@ -44,6 +44,57 @@ for (const v of VARIANTS) {
     defineServerTests(test, () => server, people(500));
   });
 }
+
+// The other way to get a db in a Worker: build it in the isolate.
+describe("workerd: a Worker that builds its db at startup", () => {
+  let server;
+  before(async () => {
+    writeFileSync(join(app, "src", "build-at-startup.js"), `
+      import * as d from "datalite";
+      import wasmModule from "../node_modules/datalite/dist/wasm/datalite.wasm";
+      import { SCHEMA, peopleTx } from "../people.js";
+      let conn;
+      export default {
+        async fetch() {
+          if (!conn) {
+            await d.init({ wasmModule });
+            const c = await d.connect({ schema: SCHEMA });
+            await c.transact(peopleTx(500));
+            conn = c;
+          }
+          const db = conn.db();
+          const after = await conn.transact([{ "person/email": "person3@example.org", "person/age": 99 }]);
+          return Response.json({
+            count: db.q("[:find (count ?p) . :where [?p :person/email]]"),
+            pull: db.pull("[:person/name {:person/friends [:person/email]}]", ["person/email", "person3@example.org"]),
+            age: after.dbAfter.q("[:find ?a . :where [?p :person/email \\"person3@example.org\\"] [?p :person/age ?a]]"),
+            asOf: after.dbAfter.asOf(db.maxTx).q("[:find ?a . :where [?p :person/email \\"person3@example.org\\"] [?p :person/age ?a]]"),
+          });
+        },
+      };
+    `);
+    const config = wranglerVariant(app, "wrangler.startup.json", { date: "2026-11-01" });
+    const text = JSON.parse(readFileSync(join(app, config), "utf8"));
+    text.main = "src/build-at-startup.js";
+    writeFileSync(join(app, config), JSON.stringify(text));
+    server = await startWorkerd(app, { config });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test("connect + transact + pull + asOf in workerd", async () => {
+    const all = people(500);
+    const res = await get(server, "/");
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.count, 500);
+    assert.equal(res.body.pull[":person/name"], all[3].name);
+    assert.deepEqual(res.body.pull[":person/friends"].map((f) => f[":person/email"]).sort(),
+      all[3].friends.map((j) => all[j].email).sort());
+    assert.equal(res.body.age, 99);
+    assert.equal(res.body.asOf, all[3].age);
+  });
+});
 
 // wrangler bundles with esbuild; so do Vite and others for browsers. A literal
 // `import("node:...")` anywhere reachable from the entry fails such a build.
