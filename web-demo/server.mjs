@@ -4,9 +4,10 @@
 //   node web-demo/server.mjs            -> http://127.0.0.1:8787/web-demo/
 //   PORT=9000 node web-demo/server.mjs
 //
-// Serves web-demo/, js/ and dist/ of the repository (everything else is a
-// 404). Every response carries COOP same-origin + COEP require-corp (+ CORP
-// same-origin), so the page is crossOriginIsolated and datalite loads its
+// Serves web-demo/, js/ and dist/ of the repository, and the one package the
+// sqlite store loads in browsers, node_modules/@sqlite.org/sqlite-wasm/
+// (everything else is a 404). Every response carries COOP same-origin + COEP
+// require-corp (+ CORP same-origin), so the page is crossOriginIsolated and datalite loads its
 // threaded wasm build. The same files under /noiso/... are served without
 // those headers: the page is then not isolated and gets the single-threaded
 // build.
@@ -20,7 +21,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
 const PORT = Number.parseInt(process.env.PORT ?? "8787", 10);
 const SERVED = new Set(["web-demo", "js", "dist"]);
+// Package directories under node_modules/ that are served too.
+const SERVED_PACKAGES = [["node_modules", "@sqlite.org", "sqlite-wasm"]];
 const NOISO = "/noiso";
+
+const isServed = (segments) =>
+  SERVED.has(segments[0]) ||
+  SERVED_PACKAGES.some((pkg) => segments.length > pkg.length && pkg.every((s, i) => segments[i] === s));
 
 const MIME = {
   ".html": "text/html; charset=utf-8",
@@ -62,15 +69,14 @@ async function resolveFile(urlPath) {
   const segments = decoded.split("/").filter((s) => s !== "");
   // Refuse any dot segment outright rather than normalising it away.
   if (segments.some((s) => s === "." || s === "..")) return null;
-  if (segments.length === 0 || !SERVED.has(segments[0])) return null;
+  if (segments.length === 0 || !isServed(segments)) return null;
   let file = path.resolve(ROOT, ...segments);
   if (!file.startsWith(ROOT + path.sep)) return null;
   let info;
   try {
     file = await realpath(file);  // symlinks must not lead out of the tree either
     if (!file.startsWith(ROOT + path.sep)) return null;
-    const top = path.relative(ROOT, file).split(path.sep)[0];
-    if (!SERVED.has(top)) return null;
+    if (!isServed(path.relative(ROOT, file).split(path.sep))) return null;
     info = await stat(file);
     if (info.isDirectory()) {
       file = path.join(file, "index.html");

@@ -12,10 +12,15 @@
 //   accessed through synchronous access handles. Persistent, no COOP/COEP
 //   needed, synchronous reads — so get() reads a node straight from the file.
 //   The pool is named by `pool` (default "datalite-sqlite"); it holds its
-//   files exclusively, so a second tab (worker) opening the same pool gets
-//   Error("store-locked: ..."); close() releases the pool when no other store
-//   of this realm uses it. Any other VFS name (e.g. "opfs", which needs
-//   COOP/COEP) is passed to SQLite as given.
+//   files exclusively (and a Web Lock "datalite-sqlite-pool:<pool>" guards
+//   it), so a second tab (worker) opening the same pool gets
+//   Error("store-locked: ..."): unlike IndexedDB there is no read-only
+//   fallback, OPFS access handles cannot be shared. close() releases the
+//   pool when no other store of this realm uses it (and a closed tab or
+//   terminated worker releases it too). The connection runs in
+//   locking_mode EXCLUSIVE with a TRUNCATE journal (see open()). Any other
+//   VFS name (e.g. "opfs", which needs COOP/COEP) is passed to SQLite as
+//   given.
 // - Browser main thread: OPFS access handles exist only in dedicated workers,
 //   so a `path` there is rejected (store-error; use the IndexedDB store on
 //   the main thread, or run datalite in a Worker). No path = in memory.
@@ -99,10 +104,44 @@ async function loadSqlite3(sqlite3, sqlite3InitModule) {
   }
 }
 
-// opfs-sahpool pools of this realm: pool util -> number of open stores.
-const poolUsers = new Map();
+// Exclusive Web Lock `name`: { release() }, or null when another context
+// keeps it for longer than waitMs.
+async function acquireLock(locks, name, waitMs) {
+  const attempt = (options) => new Promise((resolve, reject) => {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    locks.request(name, { mode: "exclusive", ...options }, (lock) => {
+      if (!lock) {
+        resolve(null);
+        return undefined;
+      }
+      resolve({ release });
+      return held;
+    }).catch((err) => {
+      if (err?.name === "AbortError") resolve(null);
+      else reject(err);
+    });
+  });
+  const lock = await attempt({ ifAvailable: true });
+  if (lock || !(waitMs > 0)) return lock;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), waitMs);
+  try {
+    return await attempt({ signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
-async function openPool(sqlite3, name, directory) {
+// opfs-sahpool pools in use in this realm: name -> { pool, users, lock }.
+const pools = new Map();
+
+// The pool `name`, installed (or unpaused) for one more store. A Web Lock
+// ("datalite-sqlite-pool:<name>") is taken before sqlite-wasm touches the
+// pool's files: a second tab then gets store-locked at once, and never runs
+// sqlite-wasm's failed-install cleanup, which tries to delete the pool's
+// directory (removeVfs) while the first tab is using it.
+async function openPool(sqlite3, { name, directory, capacity, locks, lockWaitMs }) {
   if (typeof sqlite3.installOpfsSAHPoolVfs !== "function") {
     throw storeError("store-error",
       "sqlite-wasm has no persistent storage here: in Node.js only in-memory databases are possible " +
@@ -113,27 +152,50 @@ async function openPool(sqlite3, name, directory) {
       "the opfs-sahpool VFS needs a dedicated Worker (OPFS synchronous access handles); " +
       "on the main thread use the indexeddb store, or open the sqlite store without a path (in memory)");
   }
+  const open = pools.get(name);
+  if (open) {
+    open.users++;
+    return open.pool;
+  }
+  const locked = () => storeError("store-locked", `the OPFS pool "${name}" is in use by another tab or worker`);
+  const lock = locks ? await acquireLock(locks, `datalite-sqlite-pool:${name}`, lockWaitMs) : { release() {} };
+  if (!lock) throw locked();
   let pool;
   try {
     pool = await sqlite3.installOpfsSAHPoolVfs({
       name,
       ...(directory ? { directory } : {}),
+      initialCapacity: capacity,
+      verbosity: 0,  // failures reach us as exceptions
       forceReinitIfPreviouslyFailed: true,
     });
+    if (pool.isPaused?.()) await pool.unpauseVfs();
+    if (pool.getCapacity() < capacity) await pool.reserveMinimumCapacity(capacity);
   } catch (err) {
+    lock.release();
     if (err?.name === "NoModificationAllowedError" || /NoModificationAllowedError|Access Handles cannot be created/i.test(String(err?.message))) {
-      throw storeError("store-locked", `the OPFS pool "${name}" is in use by another tab or worker`, err);
+      throw Object.assign(locked(), { cause: err });
     }
     throw storeError("store-error", `cannot install the opfs-sahpool VFS "${name}": ${describeError(err)}`, err);
   }
-  if (pool.isPaused?.()) {
-    try {
-      await pool.unpauseVfs();
-    } catch (err) {
-      throw storeError("store-locked", `the OPFS pool "${name}" is in use by another tab or worker`, err);
-    }
-  }
+  pools.set(name, { pool, users: 1, lock });
   return pool;
+}
+
+// One store less on pool `name`; the last one pauses it (its OPFS access
+// handles are released, so another tab or worker can open it) and releases
+// the lock. A later open here unpauses it.
+function releasePool(name) {
+  const open = pools.get(name);
+  if (!open) return;
+  if (--open.users > 0) return;
+  pools.delete(name);
+  try {
+    open.pool.pauseVfs();
+  } catch {
+    // a database of the pool is still open (not through this module)
+  }
+  open.lock.release();
 }
 
 export class SqliteStore {
@@ -161,10 +223,18 @@ export class SqliteStore {
   }
 
   // Options: path (a file of the VFS; default ":memory:"), vfs (default
-  // "opfs-sahpool" when a path is given), pool / poolDirectory (the
-  // opfs-sahpool pool's name and OPFS directory), sqlite3InitModule or
-  // sqlite3 (how to get sqlite-wasm, see the header).
-  static async open({ path, vfs, pool: poolName = DEFAULT_POOL, poolDirectory, sqlite3InitModule, sqlite3: given } = {}) {
+  // "opfs-sahpool" when a path is given), pool / poolDirectory /
+  // poolCapacity (the opfs-sahpool pool's name, OPFS directory and number of
+  // files: a database takes two, itself and its journal), locks (Web Locks
+  // manager, default navigator.locks) and lockWaitMs (how long to wait for a
+  // pool another context holds, default 1000: covers a reload), and
+  // sqlite3InitModule or sqlite3 (how to get sqlite-wasm, see the header).
+  static async open({
+    path, vfs,
+    pool: poolName = DEFAULT_POOL, poolDirectory, poolCapacity = 6,
+    locks = globalThis.navigator?.locks, lockWaitMs = 1000,
+    sqlite3InitModule, sqlite3: given,
+  } = {}) {
     if (path !== undefined && (typeof path !== "string" || path === "")) throw new TypeError("SqliteStore.open: path must be a non-empty string");
     if (vfs !== undefined && typeof vfs !== "string") throw new TypeError("SqliteStore.open: vfs must be a string");
     const memory = path === undefined || path === ":memory:";
@@ -179,9 +249,9 @@ export class SqliteStore {
         // in memory, shared by the connections of this realm that name it
         db = new sqlite3.oo1.DB({ filename: path.startsWith("/") ? path : `/${path}`, flags: "c", vfs: "memdb" });
       } else if ((vfs ?? "opfs-sahpool") === "opfs-sahpool") {
-        pool = await openPool(sqlite3, poolName, poolDirectory);
-        poolUsers.set(pool, (poolUsers.get(pool) ?? 0) + 1);
-        db = new pool.OpfsSAHPoolDb(path.startsWith("/") ? path : `/${path}`);
+        const util = await openPool(sqlite3, { name: poolName, directory: poolDirectory, capacity: poolCapacity, locks, lockWaitMs });
+        pool = poolName;
+        db = new util.OpfsSAHPoolDb(path.startsWith("/") ? path : `/${path}`);
       } else {
         if (typeof sqlite3.installOpfsSAHPoolVfs !== "function") {
           // Node's build: its file VFSs live in Emscripten's in-memory file
@@ -191,6 +261,14 @@ export class SqliteStore {
         }
         if (!sqlite3.capi.sqlite3_vfs_find(vfs)) throw storeError("store-error", `sqlite-wasm has no VFS ${JSON.stringify(vfs)} here`);
         db = new sqlite3.oo1.DB({ filename: path, flags: "c", vfs });
+      }
+      if (!memory && vfs !== "memdb") {
+        // One connection owns the file (the pool is exclusive to this
+        // context anyway): keeping the lock keeps SQLite's page cache valid
+        // between transactions. Measured in Chromium on opfs-sahpool: a
+        // point read 30 µs instead of 1 ms. TRUNCATE keeps the journal's
+        // pool slot instead of deleting and recreating it each commit.
+        db.exec("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = TRUNCATE;");
       }
       db.exec(`
         CREATE TABLE IF NOT EXISTS nodes(addr TEXT PRIMARY KEY, bytes BLOB NOT NULL) WITHOUT ROWID;
@@ -213,6 +291,9 @@ export class SqliteStore {
       try { db?.close(); } catch { /* ignore */ }
       if (pool) releasePool(pool);
       if (err?.code && /^(store-|closed)/.test(err.code)) throw err;
+      if (err?.resultCode === 5 /* SQLITE_BUSY */) {
+        throw storeError("store-locked", `SQLite database ${JSON.stringify(path)} is open in another connection`, err);
+      }
       throw storeError("store-error", `cannot open SQLite database ${JSON.stringify(path ?? ":memory:")}: ${describeError(err)}`, err);
     }
   }
@@ -407,15 +488,4 @@ function quietReset(stmt, clearBindings = false) {
   } catch {
     // the step's error is already being thrown
   }
-}
-
-function releasePool(pool) {
-  const users = (poolUsers.get(pool) ?? 1) - 1;
-  if (users > 0) {
-    poolUsers.set(pool, users);
-    return;
-  }
-  poolUsers.delete(pool);
-  // Lets another tab/worker open the pool; a later open here unpauses it.
-  try { pool.pauseVfs?.(); } catch { /* a database of the pool is still open */ }
 }
