@@ -19,14 +19,15 @@
 // while the whole read remains ONE transaction, i.e. one consistent snapshot
 // even if another tab commits meanwhile. (Yielding with setTimeout between
 // chunks would let the transaction auto-commit and lose that snapshot.)
-// After open, get()/list()/readRoot() are synchronous Map lookups. The cost:
+// After open, get()/list()/readRoot() are synchronous Map lookups (they
+// return the stored Uint8Array itself: callers must not modify it). The cost:
 // the whole store lives in memory, and opening reads all of it. Measured in
 // headless Chromium here (e2e/tests/store-indexeddb.spec.mjs logs these):
 // 10k nodes of 2 KB open in 0.55-0.9 s with the default chunk of 250 records
-// (longest main-thread stretch without a timer tick 15-26 ms; chunks of
-// 1000/4000 are no faster and block for 70-180 ms); Chromium reads about
-// 20-35 MB/s here whatever the request shape (getAll, cursor, getAllRecords
-// were all measured).
+// (longest main-thread stretch without a timer tick 11-26 ms; chunks of
+// 1000/4000 are no faster on average and block for 60-180 ms); Chromium
+// reads about 20-35 MB/s here whatever the request shape (getAll, cursor,
+// getAllRecords were all measured).
 //
 // Writes: put()/del()/writeRoot() change the Map at once (so reads see them)
 // and queue the change. sync() turns everything queued since the previous
@@ -43,7 +44,8 @@
 // Transactions ask for `durability: "strict"` (option `durability`), which
 // Chromium honours (complete fires after the data is flushed to disk; its
 // own default is "relaxed"): a sync of one 2 KB node + root took a median
-// 7.8 ms strict vs 1.0 ms relaxed on an on-disk profile here. Browsers
+// 2.6-7.8 ms strict vs 1.0-1.5 ms relaxed on an on-disk profile here (two
+// runs; p90 15-19 ms strict). Browsers
 // without the option ignore the hint (`store.durabilitySupported` tells).
 //
 // Failure: when a commit transaction aborts (quota exceeded, storage cleared,
@@ -409,7 +411,11 @@ export class IndexedDBStore {
     const seq = this.#requested;
     if (this.#durable >= seq) return Promise.resolve();
     if (this.#broken) return Promise.reject(this.#broken);
-    if (this.#queued && !this.#running && !this.#released) this.#startNext();  // a batch put back after a failure
+    if (this.#released) {
+      // closed with a batch that failed and was never retried
+      return Promise.reject(storeError("closed", `IndexedDB store "${this.#name}" was closed before everything synced was committed`));
+    }
+    if (this.#queued && !this.#running) this.#startNext();  // a batch put back after a failure
     return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
   }
 

@@ -42,7 +42,10 @@
 // Reads on the same connection see the open transaction's writes (readRoot()
 // is the last root written). sync() is synchronous here: when it returns the
 // commit is done, so whenDurable() resolves at once (it exists so that every
-// store has the same shape).
+// store has the same shape). If a write fails in a way that makes SQLite roll
+// the whole transaction back (disk full, I/O error), the batch is lost: every
+// later write throws that error and the next sync() reports it and ends the
+// batch, so a root can never be committed without the nodes written before it.
 //
 // sqlite-wasm is loaded with `import("@sqlite.org/sqlite-wasm")` (Node and
 // bundlers resolve it). A page or worker without a bundler (no import maps in
@@ -93,7 +96,12 @@ async function loadSqlite3(sqlite3, sqlite3InitModule) {
   if (!pending) {
     // sqlite-wasm prints diagnostics (e.g. why the "opfs" VFS is unavailable
     // without COOP/COEP) through print/printErr: failures reach us as errors.
-    pending = init({ print: () => {}, printErr: () => {} });
+    // Its oo1 layer also warns on every failed step (sqlite3.config.warn):
+    // those errors are thrown to the store, which reports them.
+    pending = init({ print: () => {}, printErr: () => {} }).then((sqlite3) => {
+      sqlite3.config.warn = () => {};
+      return sqlite3;
+    });
     initialised.set(init, pending);
     pending.catch(() => initialised.delete(init));
   }
@@ -206,6 +214,7 @@ export class SqliteStore {
   #persistent;
   #stmt;
   #inTx = false;
+  #lostBatch = null;  // error that rolled the open transaction back, until sync() reports it
   #nodes = 0;
   #bytes = 0;
   #closed = false;
@@ -326,7 +335,7 @@ export class SqliteStore {
       s.bind(1, addr).bind(2, bytes);
       s.step();
     } catch (err) {
-      throw this.#wrap(err, `writing node ${addr}`);
+      throw this.#writeFailed(err, `writing node ${addr}`);
     } finally {
       quietReset(s, true);
     }
@@ -348,7 +357,7 @@ export class SqliteStore {
           this.#bytes -= Number(s.getInt(0));
         }
       } catch (err) {
-        throw this.#wrap(err, `deleting node ${addr}`);
+        throw this.#writeFailed(err, `deleting node ${addr}`);
       } finally {
         quietReset(s, true);
       }
@@ -390,7 +399,7 @@ export class SqliteStore {
       s.bind(1, bytes);
       s.step();
     } catch (err) {
-      throw this.#wrap(err, "writing the root");
+      throw this.#writeFailed(err, "writing the root");
     } finally {
       quietReset(s, true);
     }
@@ -399,6 +408,11 @@ export class SqliteStore {
   // COMMIT: everything written since the last sync(), atomically.
   sync() {
     this.#usable();
+    if (this.#lostBatch) {
+      const err = this.#lostBatch;
+      this.#lostBatch = null;
+      throw err;
+    }
     if (!this.#inTx) return;
     try {
       this.#stmt.commit.step();
@@ -445,7 +459,23 @@ export class SqliteStore {
     if (this.#closed) throw storeError("closed", `SQLite store ${JSON.stringify(this.#path)} is closed`);
   }
 
+  // A failed write may have made SQLite roll back the whole transaction
+  // (disk full, I/O error). Then the batch is lost: later writes must not
+  // start a new transaction that sync() would commit without the lost part,
+  // so they throw, and the next sync() reports the loss and ends the batch.
+  #writeFailed(err, doing) {
+    const wrapped = this.#wrap(err, doing);
+    if (this.#inTx && this.#autocommit()) {
+      this.#inTx = false;
+      this.#lostBatch = storeError("store-error",
+        `SQLite store ${JSON.stringify(this.#path)}: the writes since the last sync were rolled back after ${doing} failed: ${describeError(err)}`, err);
+      this.#recount();
+    }
+    return wrapped;
+  }
+
   #begin() {
+    if (this.#lostBatch) throw this.#lostBatch;
     if (this.#inTx) return;
     const s = this.#stmt.begin;
     try {

@@ -234,6 +234,22 @@ describe("IndexedDBStore (fake-indexeddb)", { skip }, () => {
     again.close();
   });
 
+  test("closing with a failed, never retried batch: whenDurable rejects with closed instead of waiting forever", async () => {
+    const e = failingEnv();
+    const store = await e.open();
+    e.failing.count = 1;
+    store.put(addr(1), bytesOf("a"));
+    store.writeRoot(bytesOf("root 1"));
+    store.sync();
+    await assert.rejects(store.whenDurable(), (err) => err.code === "store-error");
+    store.close();
+    await assert.rejects(store.whenDurable(), (err) => err.code === "closed");
+    const again = await e.reopenPlain();
+    assert.equal(again.readOnly, false, "the lock was released");
+    assert.equal(again.readRoot(), null);
+    again.close();
+  });
+
   test("one writer: a second open of the same name is read-only (or store-locked on request)", async () => {
     const e = env();
     const writer = await e.open();

@@ -123,6 +123,45 @@ describe("SqliteStore (sqlite-wasm, Node: in memory)", { skip }, () => {
     r2.close();
   });
 
+  test("a write error that rolls the transaction back loses the whole batch: later writes and the next sync report it", async () => {
+    // a database that fills up after a few pages (SQLITE_FULL rolls back the transaction)
+    const { default: init } = await import("@sqlite.org/sqlite-wasm");
+    const sqlite3 = await init({ print() {}, printErr() {} });
+    sqlite3.config.warn = () => {};
+    class SmallDB extends sqlite3.oo1.DB {
+      constructor(...args) {
+        super(...args);
+        this.exec("PRAGMA max_page_count = 30");
+      }
+    }
+    const store = await SqliteStore.open({ sqlite3: { ...sqlite3, oo1: { ...sqlite3.oo1, DB: SmallDB } } });
+    store.put(addr(0), bytesOf("kept"));
+    store.writeRoot(bytesOf("root 0"));
+    store.sync();
+    const big = new Uint8Array(3000).fill(1);
+    let failed = null;
+    for (let i = 1; i < 1000 && !failed; i++) {
+      try {
+        store.put(addr(i), big);
+      } catch (err) {
+        failed = err;
+      }
+    }
+    assert.equal(failed?.code, "store-error");
+    assert.match(failed.message, /SQLITE_FULL/);
+    assert.deepEqual([store.stats().nodes, store.stats().inTransaction], [1, false], "rolled back to the last sync");
+    assert.throws(() => store.put(addr(5000), bytesOf("x")), /the writes since the last sync were rolled back/);
+    assert.throws(() => store.writeRoot(bytesOf("root 1")), /rolled back/);
+    assert.throws(() => store.sync(), /rolled back/, "the next sync reports the lost batch");
+    store.sync();  // reported: nothing open
+    assert.equal(textOf(store.readRoot()), "root 0");
+    assert.deepEqual(store.list(), [addr(0)]);
+    store.put(addr(1), bytesOf("small"));  // a new batch works
+    store.sync();
+    assert.equal(store.stats().nodes, 2);
+    store.close();
+  });
+
   test("a persistent path is refused in Node, with the reason", async () => {
     await assert.rejects(SqliteStore.open({ path: "/tmp/datalite-test.db" }),
       (err) => err.code === "store-error" && /in Node\.js only in-memory databases are possible/.test(err.message));
