@@ -1,4 +1,5 @@
 #include "api/session.h"
+#include "store/stored_database.h"
 
 #include <cstring>
 #include <new>
@@ -137,6 +138,10 @@ std::string_view Session::call(uint32_t op, std::string_view request) {
   try {
     Request in(*this, request);
     dispatch(op, in, out);
+    // A quiet moment (no cursor holds tree positions): loaded nodes beyond
+    // the cache budgets can go.
+    if (cursors_.empty())
+      for (auto& [handle, stored] : storages_) stored->evict();
   } catch (const DataliteError& e) {
     fail(e.codeName(), e.what());
   } catch (const std::bad_alloc&) {
@@ -148,6 +153,18 @@ std::string_view Session::call(uint32_t op, std::string_view request) {
   uint32_t n = static_cast<uint32_t>(response_.size() - 4);
   for (int i = 0; i < 4; ++i) response_[i] = static_cast<char>((n >> (8 * i)) & 0xff);
   return response_;
+}
+
+void Session::writeTxReport(WireWriter& out, const TxReport& report) {
+  writeDbRef(out, adopt(report.dbAfter));
+  out.varint(static_cast<uint64_t>(report.tx));
+  out.varint(report.tempids.size());
+  for (const auto& [tempid, eid] : report.tempids) {
+    out.value(tempid);
+    out.varint(static_cast<uint64_t>(eid));
+  }
+  out.varint(report.txData.size());
+  for (const Datom& d : report.txData) out.datom(report.dbAfter, d);
 }
 
 void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
@@ -168,6 +185,8 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
     out.varint(n);
     out.raw(body);
   };
+  if (opCode >= static_cast<uint32_t>(Op::StoreOpen) && opCode <= static_cast<uint32_t>(Op::StoreSetCache))
+    return dispatchStore(static_cast<Op>(opCode), in, out);
   switch (static_cast<Op>(opCode)) {
     case Op::EmptyDb: {
       Value schema = formOf(in.value());
@@ -198,14 +217,7 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       options.txInstantMs = in.signedVarint();
       in.expectEnd();
       TxReport report = db.transact(txData, options);
-      writeDbRef(out, adopt(report.dbAfter));
-      out.varint(static_cast<uint64_t>(report.tx));
-      out.varint(report.tempids.size());
-      for (const auto& [tempid, eid] : report.tempids) {
-        out.value(tempid);
-        out.varint(static_cast<uint64_t>(eid));
-      }
-      writeDatoms(report.dbAfter, report.txData);
+      writeTxReport(out, report);
       return;
     }
     case Op::Query:
@@ -534,6 +546,158 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
     }
   }
   raise(ErrorCode::InvalidInput, "Unknown operation " + std::to_string(opCode));
+}
+
+// ---- stored databases ---------------------------------------------------------
+
+uint32_t Session::attachStore(std::shared_ptr<store::Store> store) {
+  uint32_t id = nextHandle_++;
+  attachedStores_.emplace(id, std::move(store));
+  return id;
+}
+
+store::StoredDatabase& Session::storage(uint64_t handle) {
+  auto it = storages_.find(static_cast<uint32_t>(handle));
+  if (it == storages_.end()) raise(ErrorCode::Closed, "The database connection is closed");
+  return *it->second;
+}
+
+namespace {
+void writeCommit(WireWriter& out, const store::CommitInfo& info) {
+  out.varint(info.nodesWritten);
+  out.varint(info.bytesWritten);
+  out.byte(info.checkpoint ? 1 : 0);
+}
+}  // namespace
+
+void Session::dispatchStore(Op op, Request& in, WireWriter& out) {
+  switch (op) {
+    case Op::StoreOpen: {
+      uint32_t storeId = static_cast<uint32_t>(in.varint());
+      store::StorageOptions options;
+      options.cacheBytes = static_cast<size_t>(in.varint());
+      uint64_t tailMaxTxs = in.varint();
+      if (tailMaxTxs) options.tailMaxTxs = static_cast<uint32_t>(std::min<uint64_t>(tailMaxTxs, 1u << 20));
+      Value schema = formOf(in.value());
+      DbOptions dbOptions;
+      dbOptions.keepHistory = in.byte() != 0;
+      in.expectEnd();
+      auto attached = attachedStores_.find(storeId);
+      if (attached == attachedStores_.end()) raise(ErrorCode::InvalidInput, "Unknown store " + std::to_string(storeId));
+      auto stored = std::make_unique<store::StoredDatabase>(attached->second, options);
+      attachedStores_.erase(attached);
+      std::optional<Db> db = stored->open();
+      bool created = !db;
+      if (created) {
+        db = Db::empty(schema, dbOptions);
+        stored->checkpoint(*db);
+        stored->sync();
+      }
+      uint32_t handle = nextHandle_++;
+      storages_.emplace(handle, std::move(stored));
+      out.varint(handle);
+      writeDbRef(out, adopt(*db));
+      out.byte(created ? 1 : 0);
+      return;
+    }
+    case Op::StoreTransact: {
+      store::StoredDatabase& stored = storage(in.varint());
+      const Db& db = in.db();
+      std::vector<Value> txData = txDataOf(in.value());
+      TxOptions options;
+      options.txMeta = formOf(in.value());
+      if (!options.txMeta.isNil() && !options.txMeta.isMap())
+        raise(ErrorCode::InvalidInput, "tx meta must be a map, got " + edn::print(options.txMeta));
+      options.txInstantMs = in.signedVarint();
+      in.expectEnd();
+      TxReport report = db.transact(txData, options);
+      store::CommitInfo info = stored.commit(report);  // throws: nothing was published
+      writeTxReport(out, report);
+      writeCommit(out, info);
+      return;
+    }
+    case Op::StoreCheckpoint: {
+      store::StoredDatabase& stored = storage(in.varint());
+      const Db& db = in.db();
+      in.expectEnd();
+      writeCommit(out, stored.checkpoint(db));
+      return;
+    }
+    case Op::StoreSync: {
+      store::StoredDatabase& stored = storage(in.varint());
+      in.expectEnd();
+      stored.sync();
+      return;
+    }
+    case Op::StoreGc: {
+      store::StoredDatabase& stored = storage(in.varint());
+      in.expectEnd();
+      std::vector<const Db*> live;
+      live.reserve(dbs_.size());
+      for (const auto& [handle, db] : dbs_) live.push_back(&db);
+      out.varint(stored.gc(live));
+      return;
+    }
+    case Op::StoreClose: {
+      uint64_t handle = in.varint();
+      in.expectEnd();
+      auto it = storages_.find(static_cast<uint32_t>(handle));
+      if (it == storages_.end()) return;  // closing twice is fine
+      it->second->sync();
+      storages_.erase(it);
+      return;
+    }
+    case Op::StoreStats: {
+      store::StoredDatabase& stored = storage(in.varint());
+      in.expectEnd();
+      store::StorageStats s = stored.stats();
+      for (uint64_t v : {s.commits, s.checkpoints, s.nodesWritten, s.bytesWritten, uint64_t(s.tailTxs),
+                         uint64_t(s.tailDatoms), uint64_t(s.cacheResidentBytes), uint64_t(s.cacheResidentNodes),
+                         uint64_t(s.cacheBudgetBytes), s.nodesLoaded})
+        out.varint(v);
+      return;
+    }
+    case Op::StoreLoad: {
+      store::StoredDatabase& stored = storage(in.varint());
+      const Db& db = in.db();
+      std::vector<Value> rows = itemsOf(in.value(), "load datoms");
+      in.expectEnd();
+      std::vector<Db::InitDatom> datoms;
+      datoms.reserve(rows.size());
+      for (const Value& row : rows) {
+        if (!row.isSequential() || row.count() < 3 || row.count() > 4 || !row.at(0).isInteger() ||
+            !row.at(1).isKeyword() || (row.count() == 4 && !row.at(3).isInteger()))
+          raise(ErrorCode::InvalidInput, "load datom must be [e a v tx?], got " + edn::print(row));
+        datoms.push_back({row.at(0).asLong(), row.at(1).asKeyword(), row.at(2), row.count() == 4 ? row.at(3).asLong() : 0});
+      }
+      if (db.count() == 0) {
+        // Bulk path: indexes built bottom-up, stored in one checkpoint.
+        Db loaded = Db::initWithSchema(std::move(datoms), db.schemaPtr(), db.options(), db.maxEid(), db.maxTx());
+        store::CommitInfo info = stored.checkpoint(loaded);
+        writeDbRef(out, adopt(loaded));
+        writeCommit(out, info);
+        return;
+      }
+      // A db with data: the datoms go in as one transaction.
+      std::vector<Value> txData;
+      txData.reserve(datoms.size());
+      for (auto& d : datoms)
+        txData.push_back(Value::vector({Value::keyword("db/add"), Value::integer(d.e), Value::keyword(d.a), d.v}));
+      TxReport report = db.transact(txData);
+      store::CommitInfo info = stored.commit(report);
+      writeDbRef(out, adopt(report.dbAfter));
+      writeCommit(out, info);
+      return;
+    }
+    case Op::StoreSetCache: {
+      store::StoredDatabase& stored = storage(in.varint());
+      stored.setCacheBytes(static_cast<size_t>(in.varint()));
+      in.expectEnd();
+      return;
+    }
+    default:
+      raise(ErrorCode::InvalidInput, "Unknown operation " + std::to_string(static_cast<uint32_t>(op)));
+  }
 }
 
 }  // namespace datalite::api

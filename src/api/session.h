@@ -18,6 +18,11 @@
 #include "api/wire.h"
 #include "db/db.h"
 
+namespace datalite::store {
+class Store;
+class StoredDatabase;
+}  // namespace datalite::store
+
 namespace datalite::query {
 struct Query;
 }
@@ -66,6 +71,21 @@ enum class Op : uint32_t {
   SchemaVersion = 32,  // db -> schema version
   EntityAttrs = 33,    // db, eid varint -> count, then per attribute: keyword, flags byte
                        // (1: ref, 2: many), value (many: vector of values)
+  // Stored databases (src/store). "storage" is a handle of an open
+  // StoredDatabase; "commit" = nodes written, bytes written, checkpoint byte.
+  StoreOpen = 34,      // attached store id, cacheBytes, tailMaxTxs (0: default), schema,
+                       // keepHistory byte -> storage, dbref, created byte
+  StoreTransact = 35,  // storage, then as Transact (db must be the stored current value)
+                       // -> as Transact, then commit
+  StoreCheckpoint = 36,  // storage, db -> commit
+  StoreSync = 37,      // storage -> ()
+  StoreGc = 38,        // storage -> nodes removed (every live db handle is kept readable)
+  StoreClose = 39,     // storage -> () (syncs; live db values keep reading the store)
+  StoreStats = 40,     // storage -> commits, checkpoints, nodesWritten, bytesWritten, tailTxs,
+                       // tailDatoms, cacheResidentBytes, cacheResidentNodes, cacheBudgetBytes,
+                       // nodesLoaded (varints)
+  StoreLoad = 41,      // storage, db, datoms vector of [e a v tx?] -> dbref, commit
+  StoreSetCache = 42,  // storage, cacheBytes -> ()
 };
 
 class Session {
@@ -87,6 +107,10 @@ class Session {
   const Db& db(uint32_t handle) const;
   size_t liveDbs() const { return dbs_.size(); }
 
+  // Makes a store (a JS backend behind a bridge, or a native one) available
+  // to StoreOpen; returns its id.
+  uint32_t attachStore(std::shared_ptr<store::Store> store);
+
   // How the host measures its heap (wasm: mallinfo); 0 when unset.
   std::function<size_t()> heapBytes;
 
@@ -96,12 +120,17 @@ class Session {
 
   void dispatch(uint32_t op, Request& in, WireWriter& out);
   void writeDbRef(WireWriter& out, uint32_t handle);
+  void writeTxReport(WireWriter& out, const TxReport& report);
   uint32_t schemaVersion(const Db& db);
   std::shared_ptr<const query::Query> parsedQuery(const Value& form);
   std::shared_ptr<const pull::Pattern> parsedPattern(const Value& form);
 
   std::unordered_map<uint32_t, Db> dbs_;
   std::unordered_map<uint32_t, std::unique_ptr<Cursor>> cursors_;
+  std::unordered_map<uint32_t, std::shared_ptr<store::Store>> attachedStores_;
+  std::unordered_map<uint32_t, std::unique_ptr<store::StoredDatabase>> storages_;
+  store::StoredDatabase& storage(uint64_t handle);
+  void dispatchStore(Op op, Request& in, WireWriter& out);
   uint32_t nextHandle_ = 1;
   std::unordered_map<const void*, std::pair<std::weak_ptr<const void>, uint32_t>> schemaVersions_;
   uint32_t nextSchemaVersion_ = 1;

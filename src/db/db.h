@@ -30,6 +30,8 @@ struct DbOptions {
 };
 
 class Db;
+struct LoggedTx;
+struct DbParts;
 
 // A transaction function: receives the db before the transaction and the
 // call's arguments, returns more tx-data.
@@ -128,6 +130,9 @@ class Db {
 
  private:
   friend class TxProcessor;
+  friend Db replayTransaction(const Db& before, const LoggedTx& tx);
+  friend DbParts dbParts(const Db& db);
+  friend Db assembleDb(DbParts parts);
   Db withView(DbView view, int64_t tx) const;
 
   std::shared_ptr<const Schema> schema_;

@@ -1,15 +1,10 @@
 // Persistent copy-on-write B+tree; see btree.h and docs/adr/0002-btree.md.
-//
-// Node layout (private to this file; a future node codec / lazy loader
-// replaces child() and the allocation helpers):
-//   Leaf   : one heap block = header + payload. Payload = n key offsets
-//            (uint16, or uint32 when the leaf's key bytes exceed 65535)
-//            followed by the key bytes concatenated in sorted order.
-//            `cap` is the payload capacity (slack allows in-place inserts).
-//   Branch : children, per-child subtree counts, and separators. sep(i) for
-//            i >= 1 satisfies  max(child i-1) < sep(i) <= min(child i); it is
-//            the shortest prefix of min(child i) with that property.
+// The node layout is in btree_node.h. Children of stored trees may be stubs
+// (btree_store.cpp): readers go through Branch::child(), which loads them;
+// code that moves child references around uses Branch::slot() and resolves
+// a node only where it looks inside it.
 #include "index/btree.h"
+#include "index/btree_node.h"
 
 #include <algorithm>
 #include <atomic>
@@ -28,163 +23,14 @@ namespace {
 std::atomic<uint64_t> g_nodeAllocs{0};
 }
 
-enum : uint8_t { kLeaf = 0, kBranch = 1 };
+// Node layout: btree_node.h.
 
-struct Node {
-  mutable std::atomic<uint32_t> refs{1};
-  uint8_t kind;
-  explicit Node(uint8_t k) : kind(k) {}
-  bool isLeaf() const { return kind == kLeaf; }
-};
-
-struct Leaf : Node {
-  uint8_t wide = 0;       // offsets are uint32 (else uint16)
-  uint32_t n = 0;         // number of keys
-  uint32_t dataBytes = 0; // total key bytes
-  uint32_t cap = 0;       // payload capacity in bytes
-
-  Leaf() : Node(kLeaf) {}
-  char* payload() { return reinterpret_cast<char*>(this + 1); }
-  const char* payload() const { return reinterpret_cast<const char*>(this + 1); }
-  uint32_t w() const { return wide ? 4u : 2u; }
-  uint32_t off(uint32_t i) const {
-    const char* p = payload() + size_t(i) * w();
-    if (wide) {
-      uint32_t v;
-      std::memcpy(&v, p, 4);
-      return v;
-    }
-    uint16_t v;
-    std::memcpy(&v, p, 2);
-    return v;
-  }
-  void setOff(uint32_t i, uint32_t v) {
-    char* p = payload() + size_t(i) * w();
-    if (wide) {
-      std::memcpy(p, &v, 4);
-    } else {
-      uint16_t s = static_cast<uint16_t>(v);
-      std::memcpy(p, &s, 2);
-    }
-  }
-  const char* data() const { return payload() + size_t(n) * w(); }
-  std::string_view key(uint32_t i) const {
-    uint32_t s = off(i);
-    uint32_t e = i + 1 < n ? off(i + 1) : dataBytes;
-    return {data() + s, size_t(e - s)};
-  }
-  size_t payloadBytes() const { return size_t(n) * w() + dataBytes; }
-  // First index with key(i) >= k, searching from index `from` on (all keys
-  // before `from` must be < k).
-  uint32_t lowerBound(std::string_view k, uint32_t from = 0) const {
-    uint32_t lo = from, hi = n;
-    while (lo < hi) {
-      uint32_t mid = lo + (hi - lo) / 2;
-      if (key(mid).compare(k) < 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    return lo;
-  }
-  uint32_t upperBound(std::string_view k) const {
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-      uint32_t mid = lo + (hi - lo) / 2;
-      if (key(mid).compare(k) <= 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    return lo;
-  }
-};
-
-// A branch is one heap block (like a leaf), so that copying it on a
-// copy-on-write path is one allocation + memcpy + child refcount increments:
-//   header | Node* kids[cap] | uint64_t counts[cap] | uint32_t sepEnd[cap]
-//          | char seps[sepCap]
-// counts[i] is the number of keys in child i's subtree (uint64: a tree may
-// hold more than 2^32 keys natively). sep(i) = seps[sepEnd[i-1], sepEnd[i]),
-// sep(0) is empty. `cap`/`sepCap` are the capacities the block was allocated
-// with; clones and freshly built branches are allocated exactly.
-struct Branch : Node {
-  uint32_t n = 0;         // number of children
-  uint32_t cap = 0;       // child slots
-  uint32_t sepBytes = 0;  // separator bytes used (sepEnd[n-1], or 0)
-  uint32_t sepCap = 0;    // separator byte capacity
-
-  Branch() : Node(kBranch) {}
-  static constexpr size_t kHeader = (sizeof(Node) + 16 + 7) & ~size_t(7);
-  // Child pointers get 8-byte slots on every target (4-byte pointers on
-  // wasm32 included), so the layout below is the same everywhere.
-  static constexpr size_t kKidSlot = 8;
-  static_assert(sizeof(Node*) <= kKidSlot);
-  static size_t blockBytes(size_t cap, size_t sepCap) {
-    return kHeader + cap * (kKidSlot + sizeof(uint64_t) + sizeof(uint32_t)) + sepCap;
-  }
-  char* base() { return reinterpret_cast<char*>(this); }
-  const char* base() const { return reinterpret_cast<const char*>(this); }
-  Node** kids() { return reinterpret_cast<Node**>(base() + kHeader); }
-  Node* const* kids() const { return reinterpret_cast<Node* const*>(base() + kHeader); }
-  uint64_t* counts() { return reinterpret_cast<uint64_t*>(base() + kHeader + size_t(cap) * kKidSlot); }
-  const uint64_t* counts() const {
-    return reinterpret_cast<const uint64_t*>(base() + kHeader + size_t(cap) * kKidSlot);
-  }
-  uint32_t* sepEnd() { return reinterpret_cast<uint32_t*>(base() + kHeader + size_t(cap) * (kKidSlot + 8)); }
-  const uint32_t* sepEnd() const {
-    return reinterpret_cast<const uint32_t*>(base() + kHeader + size_t(cap) * (kKidSlot + 8));
-  }
-  char* seps() { return base() + kHeader + size_t(cap) * (kKidSlot + 12); }
-  const char* seps() const { return base() + kHeader + size_t(cap) * (kKidSlot + 12); }
-
-  size_t size() const { return n; }
-  // Single accessor for children: the future lazy loader hooks in here.
-  Node* child(size_t i) const { return kids()[i]; }
-  std::string_view sep(size_t i) const {
-    const uint32_t* se = sepEnd();
-    uint32_t s = i ? se[i - 1] : 0;
-    return {seps() + s, size_t(se[i] - s)};
-  }
-  // Index of the child whose key range contains k.
-  // The child whose range holds k; `from`: a child index known to be at or
-  // before the answer.
-  size_t route(std::string_view k, size_t from = 0) const {
-    const uint32_t* se = sepEnd();
-    const char* sp = seps();
-    size_t lo = from + 1, hi = n;
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      std::string_view s(sp + se[mid - 1], size_t(se[mid] - se[mid - 1]));
-      if (s.compare(k) <= 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    return lo - 1;
-  }
-  uint64_t total() const {
-    const uint64_t* c = counts();
-    uint64_t t = 0;
-    for (uint32_t i = 0; i < n; ++i) t += c[i];
-    return t;
-  }
-  size_t heapBytes() const { return blockBytes(cap, sepCap); }
-};
-static_assert(sizeof(Branch) <= Branch::kHeader, "branch header overlaps its arrays");
-
-inline const Leaf* asLeaf(const Node* n) { return static_cast<const Leaf*>(n); }
-inline Leaf* asLeaf(Node* n) { return static_cast<Leaf*>(n); }
-inline const Branch* asBranch(const Node* n) { return static_cast<const Branch*>(n); }
-inline Branch* asBranch(Node* n) { return static_cast<Branch*>(n); }
-
-inline void ref(const Node* n) { n->refs.fetch_add(1, std::memory_order_relaxed); }
-inline bool sole(const Node* n) { return n->refs.load(std::memory_order_acquire) == 1; }
-
-void unref(const Node* n);
+void destroyStub(Stub* s);
 
 void destroy(Node* n) {
-  if (n->isLeaf()) {
+  if (n->isStub()) {
+    destroyStub(static_cast<Stub*>(n));
+  } else if (n->isLeaf()) {
     Leaf* l = asLeaf(n);
     l->~Leaf();
     ::operator delete(static_cast<void*>(l));
@@ -317,6 +163,7 @@ struct Ctx {
         minKids(std::max<uint32_t>(2, c.branchFanout / 4)),
         planW(c.leafBytes > 65535 ? 4 : 2) {}
   bool underfull(const Node* n) const {
+    n = resolved(n);
     if (n->isLeaf()) return asLeaf(n)->payloadBytes() < minLeaf;
     return asBranch(n)->size() < minKids;
   }
@@ -429,11 +276,11 @@ void buildBranches(std::vector<Entry>& v, const Ctx& c, std::vector<Entry>& out,
 
 // Moves (or shares) the children of branch entry e into out.
 void takeChildren(Entry& e, std::vector<Entry>& out) {
-  Branch* b = asBranch(e.node);
-  bool own = sole(b);
+  Branch* b = asBranch(resolved(e.node));
+  bool own = e.node == b && sole(b);  // a loaded stub keeps its node
   for (size_t i = 0; i < b->size(); ++i) {
     Entry k;
-    k.node = b->child(i);
+    k.node = b->slot(i);
     k.count = b->counts()[i];
     if (i == 0)
       k.sep = std::move(e.sep);
@@ -443,7 +290,7 @@ void takeChildren(Entry& e, std::vector<Entry>& out) {
     out.push_back(std::move(k));
   }
   if (own) b->n = 0;  // the children's references moved to `out`
-  unref(b);
+  unref(e.node);
   e.node = nullptr;
 }
 
@@ -453,9 +300,9 @@ void rebalance(std::vector<Entry>& v, Ctx& c);
 // nothing) if the result would still contain an underfull node; otherwise
 // consumes a and b and appends the replacement node(s) to res.
 bool mergePair(Entry& a, Entry& b, Ctx& c, std::vector<Entry>& res) {
-  if (a.node->isLeaf()) {
-    const Leaf* la = asLeaf(a.node);
-    const Leaf* lb = asLeaf(b.node);
+  if (resolved(a.node)->isLeaf()) {
+    const Leaf* la = asLeaf(resolved(a.node));
+    const Leaf* lb = asLeaf(resolved(b.node));
     std::vector<std::string_view> keys;
     keys.reserve(la->n + lb->n);
     for (uint32_t i = 0; i < la->n; ++i) keys.push_back(la->key(i));
@@ -814,8 +661,9 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
                                      [&](const BTree::Edit& x) { return x.key.compare(hi) < 0; });
       end = static_cast<size_t>(it - edits.begin());
     }
-    Node* child = (t ? t : b)->child(i);
-    bool cmut = mut && sole(child);
+    Node* slot = (t ? t : b)->slot(i);
+    Node* child = resolved(slot);
+    bool cmut = mut && slot == child && sole(child);  // stored nodes are copied, never edited
     Out r;
     bool changed = applyNode(child, cmut, edits.subspan(e, end - e), c, r);
     e = end;
@@ -824,10 +672,10 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
       t = cloneBranch(b);  // copy-on-write: b stays untouched
       b = t;
     }
-    if (!cmut) unref(child);  // drop t's reference to the replaced child
+    if (!cmut) unref(slot);  // drop t's reference to the replaced child
     bool structural = r.n != 1 || c.underfull(r.first.node) ||
-                      (i > 0 && t->child(i - 1) && c.underfull(t->child(i - 1))) ||
-                      (i + 1 < t->size() && c.underfull(t->child(i + 1)));
+                      (i > 0 && t->slot(i - 1) && c.underfull(t->slot(i - 1))) ||
+                      (i + 1 < t->size() && c.underfull(t->slot(i + 1)));
     if (!structural) {
       t->kids()[i] = r.first.node;
       t->counts()[i] = r.first.count;
@@ -846,8 +694,8 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
   ents.reserve(t->size() + pending.size() * 2);
   size_t p = 0;
   for (size_t i = 0; i < t->size(); ++i) {
-    if (t->child(i)) {
-      ents.push_back(Entry{t->child(i), t->counts()[i], std::string(t->sep(i))});
+    if (t->slot(i)) {
+      ents.push_back(Entry{t->slot(i), t->counts()[i], std::string(t->sep(i))});
       continue;
     }
     Out& r = pending[p++].second;
@@ -867,6 +715,7 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
 }
 
 bool applyNode(Node* node, bool mut, EditSpan edits, Ctx& c, Out& out) {
+  if (mut) node->storedIn = 0;  // may change in place: no longer its stored image
   if (node->isLeaf()) return applyLeaf(asLeaf(node), mut, edits, c, out);
   return applyBranch(asBranch(node), mut, edits, c, out);
 }
@@ -892,11 +741,8 @@ Node* finishRoot(Out& r, Ctx& c) {
   }
   while (!root->isLeaf() && asBranch(root)->size() == 1) {
     Branch* b = asBranch(root);
-    Node* k = b->child(0);
-    if (sole(b))
-      b->n = 0;
-    else
-      ref(k);
+    Node* k = b->child(0);  // the root is never a stub
+    ref(k);
     unref(b);
     root = k;
   }
@@ -981,25 +827,38 @@ struct Checker {
   }
 };
 
+// The node in memory behind a slot without loading anything: a stub's
+// loaded node, or null for an unloaded stub.
+const Node* resident(const Node* n) {
+  if (!n->isStub()) return n;
+  return static_cast<const Stub*>(n)->loaded.load(std::memory_order_acquire);
+}
+
+// Nodes in memory (unloaded parts of stored trees are not counted).
 size_t countNodes(const Node* n) {
+  n = resident(n);
+  if (!n) return 0;
   if (n->isLeaf()) return 1;
   size_t s = 1;
   const Branch* b = asBranch(n);
-  for (uint32_t i = 0; i < b->n; ++i) s += countNodes(b->child(i));
+  for (uint32_t i = 0; i < b->n; ++i) s += countNodes(b->slot(i));
   return s;
 }
 
 size_t nodeBytes(const Node* n) {
+  if (n->isStub()) return sizeof(Stub);
   if (n->isLeaf()) return sizeof(Leaf) + asLeaf(n)->cap;
   return asBranch(n)->heapBytes();
 }
 
 void sumBytes(const Node* n, std::unordered_set<const Node*>* seen, size_t& total) {
+  n = resident(n);
+  if (!n) return;
   if (seen && !seen->insert(n).second) return;
   total += nodeBytes(n);
   if (n->isLeaf()) return;
   const Branch* b = asBranch(n);
-  for (uint32_t i = 0; i < b->n; ++i) sumBytes(b->child(i), seen, total);
+  for (uint32_t i = 0; i < b->n; ++i) sumBytes(b->slot(i), seen, total);
 }
 
 }  // namespace detail

@@ -40,13 +40,88 @@
 //   - a root branch has at least 2 children (the tree shrinks in height).
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <span>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace datalite::index {
+
+// The address of a stored node: a 128-bit hash of its encoded bytes (content
+// addressing: equal nodes share an address, and reading checks integrity).
+struct NodeAddress {
+  std::array<uint8_t, 16> bytes{};
+  bool isNull() const;
+  std::string hex() const;                           // 32 lowercase hex digits
+  static bool fromHex(std::string_view hex, NodeAddress& out);
+  static NodeAddress of(std::string_view encoded);  // the content hash
+  friend bool operator==(const NodeAddress&, const NodeAddress&) = default;
+};
+struct NodeAddressHash {
+  size_t operator()(const NodeAddress& a) const noexcept;
+};
+using NodeAddressSet = std::unordered_set<NodeAddress, NodeAddressHash>;
+
+// Where stored trees read their nodes from (the store layer implements it).
+// Must be safe to call from several threads.
+class NodeReader {
+ public:
+  virtual ~NodeReader() = default;
+  // The encoded node at `addr`; throws DataliteError(store-error) naming the
+  // address when the store cannot deliver it.
+  virtual std::string read(const NodeAddress& addr) = 0;
+};
+
+namespace detail {
+struct Stub;
+}
+
+// The nodes of stored trees loaded into memory, with a byte budget. Every
+// tree opened from one store shares one cache. Loading is lazy and thread
+// safe; unloading (evict) needs a quiescent moment: no iterator over any of
+// these trees alive and no other thread reading them.
+class NodeCache {
+ public:
+  // `storeId` (non-zero) names the store the reader reads from: nodes know
+  // which store holds them, so storing a tree into another store writes them.
+  NodeCache(std::shared_ptr<NodeReader> reader, size_t budgetBytes, uint32_t storeId);
+  ~NodeCache();
+  NodeCache(const NodeCache&) = delete;
+  NodeCache& operator=(const NodeCache&) = delete;
+
+  size_t budgetBytes() const { return budget_.load(std::memory_order_relaxed); }
+  void setBudgetBytes(size_t bytes) { budget_.store(bytes, std::memory_order_relaxed); }
+  size_t residentBytes() const { return resident_.load(std::memory_order_relaxed); }
+  size_t residentNodes() const;
+  uint64_t loads() const { return loads_.load(std::memory_order_relaxed); }  // nodes read so far
+  NodeReader& reader() { return *reader_; }
+  uint32_t storeId() const { return storeId_; }
+  // A fresh store id (process-wide unique).
+  static uint32_t newStoreId();
+
+  // Unloads the least recently used nodes until the resident bytes fit the
+  // budget (or everything, with `all`); returns the number unloaded.
+  size_t evict(bool all = false);
+
+ private:
+  friend struct CacheAccess;
+  std::shared_ptr<NodeReader> reader_;
+  uint32_t storeId_;
+  std::atomic<size_t> budget_;
+  std::atomic<size_t> resident_{0};
+  std::atomic<uint64_t> loads_{0};
+  std::atomic<uint64_t> clock_{1};
+  mutable std::mutex mu_;
+  std::vector<const detail::Stub*> loaded_;  // stubs whose node is in memory
+};
 
 struct BTreeConfig {
   // Byte budget of a leaf's key payload (keys + per-key offsets). Clamped to
@@ -180,6 +255,28 @@ class BTree {
   size_t height() const;  // 0 = empty, 1 = a single leaf
   // Heap bytes of the union of several versions, shared nodes counted once.
   static size_t memoryBytes(std::span<const BTree* const> versions);
+
+  // --- storage (btree_store.cpp) ---
+  // Writes every node not stored yet, children before parents, through
+  // `write` (address, encoded bytes) and returns the root's address (null
+  // for an empty tree). Written nodes remember their address, so storing a
+  // later version writes only what changed. `rewriteAll` writes every node
+  // in memory again (after a failed write, when the store may lack nodes
+  // this tree believes stored); unloaded stored nodes are never rewritten.
+  using NodeWriter = std::function<void(const NodeAddress&, std::string_view)>;
+  // `storeId`: the store written to (NodeCache::storeId of its cache).
+  NodeAddress store(const NodeWriter& write, uint32_t storeId, bool rewriteAll = false) const;
+  // A tree over stored nodes: the root node is read now, the others when a
+  // read first touches them, through `cache`.
+  static BTree open(const NodeAddress& root, BTreeConfig config, std::shared_ptr<NodeCache> cache);
+  // Adds the addresses of the nodes of the stored tree at `root` to `out`
+  // (reading its branches, not its leaves, through `reader`).
+  static void collectAddresses(const NodeAddress& root, NodeReader& reader, NodeAddressSet& out);
+  // The same for this tree: nodes in memory stored in `storeId` report
+  // their address, unloaded parts are read through their cache.
+  void collectAddresses(uint32_t storeId, NodeAddressSet& out) const;
+  // Decodes one encoded node (for tests and tools); throws store-error.
+  static void checkEncodedNode(const NodeAddress& addr, std::string_view bytes);
 
   // Verifies ordering, separators, subtree counts, uniform depth, fill
   // invariants and size(). Throws std::logic_error on violation.

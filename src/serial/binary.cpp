@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "core/checksum.h"
 #include "core/encoding.h"
 #include "db/show.h"
 #include "serial/binary_format.h"
@@ -15,16 +16,6 @@ namespace binary {
 
 namespace {
 
-constexpr std::array<uint32_t, 256> makeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = makeCrcTable();
 
 void putLittleEndian(uint64_t n, int bytes, std::string& out) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
@@ -38,11 +29,7 @@ uint64_t getLittleEndian(std::string_view s, size_t at, int bytes) {
 
 }  // namespace
 
-uint32_t crc32(std::string_view bytes) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (char ch : bytes) c = kCrcTable[(c ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
+uint32_t crc32(std::string_view bytes) { return datalite::crc32(bytes); }
 
 void putVarint(uint64_t n, std::string& out) {
   while (n >= 0x80) {
@@ -244,17 +231,62 @@ AttributeRecord readAttribute(BodyReader& r, size_t index) {
   return rec;
 }
 
+// Attribute table: ids follow the built-in ones in table order.
+void writeSchemaTable(const Schema& schema, std::string& out) {
+  std::vector<const Attribute*> attrs = detail::userAttributes(schema);
+  putVarint(attrs.size(), out);
+  for (const Attribute* a : attrs) writeAttribute(*a, out);
+}
+
+std::shared_ptr<Schema> readSchemaTable(BodyReader& r) {
+  // Attribute table: ids follow the built-in ones in table order.
+  uint64_t attrCount = r.varint("attribute count");
+  if (attrCount > r.remaining() / 5) invalid("attribute count " + std::to_string(attrCount) + " exceeds the data");
+  std::vector<AttributeRecord> records;
+  records.reserve(attrCount);
+  auto schema = std::make_shared<Schema>(*Schema::bootstrap());
+  for (uint64_t i = 0; i < attrCount; ++i) {
+    records.push_back(readAttribute(r, i));
+    Keyword k = records.back().def.ident;
+    if (schema->find(k)) invalid("attribute :" + std::string(k.str()) + " appears twice or redefines a built-in");
+    schema->addImplicit(k);
+  }
+  uint64_t lastId = attr::kLastBuiltin + attrCount;
+  for (AttributeRecord& rec : records) {
+    if (!rec.def.declared) continue;
+    for (uint64_t c : rec.tupleAttrIds) {
+      if (c == 0 || c > lastId)
+        invalid("attribute :" + std::string(rec.def.ident.str()) + " names unknown tuple attribute id " +
+                std::to_string(c));
+      rec.def.tupleAttrs.push_back(static_cast<AttrId>(c));
+    }
+    schema->define(std::move(rec.def));
+  }
+  return schema;
+}
+
 }  // namespace
 }  // namespace binary
+
+std::string encodeSchema(const Schema& schema) {
+  std::string out;
+  binary::writeSchemaTable(schema, out);
+  return out;
+}
+
+std::shared_ptr<const Schema> decodeSchema(std::string_view bytes) {
+  binary::BodyReader r(bytes);
+  auto schema = binary::readSchemaTable(r);
+  if (!r.atEnd()) binary::invalid("trailing bytes after the attribute table");
+  return schema;
+}
 
 std::string serializeDb(const Db& db) {
   using namespace binary;
   std::string body;
   putVarint(static_cast<uint64_t>(db.maxEid()), body);
   putVarint(static_cast<uint64_t>(db.maxTx() - kTx0), body);
-  std::vector<const Attribute*> attrs = detail::userAttributes(db.schema());
-  putVarint(attrs.size(), body);
-  for (const Attribute* a : attrs) writeAttribute(*a, body);
+  writeSchemaTable(db.schema(), body);
 
   // Datoms go to their own buffer: their count precedes them and is known
   // only after the walk for views.
@@ -311,29 +343,8 @@ Db deserializeDb(std::string_view bytes) {
     if (maxEid > static_cast<uint64_t>(kMaxSafeId) || maxTxDelta > static_cast<uint64_t>(kMaxSafeId - kTx0))
       invalid("maxEid or maxTx out of range");
 
-    // Attribute table: ids follow the built-in ones in table order.
-    uint64_t attrCount = r.varint("attribute count");
-    if (attrCount > r.remaining() / 5) invalid("attribute count " + std::to_string(attrCount) + " exceeds the data");
-    std::vector<AttributeRecord> records;
-    records.reserve(attrCount);
-    auto schema = std::make_shared<Schema>(*Schema::bootstrap());
-    for (uint64_t i = 0; i < attrCount; ++i) {
-      records.push_back(readAttribute(r, i));
-      Keyword k = records.back().def.ident;
-      if (schema->find(k)) invalid("attribute :" + std::string(k.str()) + " appears twice or redefines a built-in");
-      schema->addImplicit(k);
-    }
-    uint64_t lastId = attr::kLastBuiltin + attrCount;
-    for (AttributeRecord& rec : records) {
-      if (!rec.def.declared) continue;
-      for (uint64_t c : rec.tupleAttrIds) {
-        if (c == 0 || c > lastId)
-          invalid("attribute :" + std::string(rec.def.ident.str()) + " names unknown tuple attribute id " +
-                  std::to_string(c));
-        rec.def.tupleAttrs.push_back(static_cast<AttrId>(c));
-      }
-      schema->define(std::move(rec.def));
-    }
+    auto schema = readSchemaTable(r);
+    const uint64_t lastId = schema->size();  // attribute ids are dense: 1..lastId
 
     // Datoms, EAVT order, strictly increasing.
     uint64_t count = r.varint("datom count");

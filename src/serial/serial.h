@@ -22,6 +22,11 @@ namespace datalite::serial {
 
 // Compact binary snapshot: versioned, checksummed (CRC-32).
 std::string serializeDb(const Db& db);
+
+// A schema's attribute table alone (the snapshot's encoding), for stores:
+// attribute ids are kept. decodeSchema throws invalid-input on bad bytes.
+std::string encodeSchema(const Schema& schema);
+std::shared_ptr<const Schema> decodeSchema(std::string_view bytes);
 // Corrupt, truncated or wrong-version input -> InvalidInput.
 Db deserializeDb(std::string_view bytes);
 
