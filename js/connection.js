@@ -1,12 +1,13 @@
 // Connection: the mutable reference to a database's latest value (API.md
-// section 4). Transactions run synchronously in the engine; the async
-// signatures leave room for durable stores (strict commits resolve after the
-// write), which plug in below this class.
+// section 4). Transactions run synchronously in the engine; durable stores
+// (storage.js) add the durability step before the returned promise
+// resolves, and group concurrent transactAsync calls under one sync.
 import { DataliteError } from "./errors.js";
 import { Op, currentEngine, initEngine } from "./engine.js";
-import { connectionValues, emptyDb, expandTxFunctions, initDb, readDb, writeTx } from "./db.js";
+import { connectionValues, emptyDb, expandTxFunctions, initDb, readDb, schemaInfoOf, writeDatomRows, writeTx } from "./db.js";
 import { describe } from "./convert.js";
 import { invalid, stripColon } from "./wire.js";
+import { StoredDatabase, backendExists, deleteBackend, storeKey } from "./storage.js";
 
 // Named in-memory databases ({ backend: "memory", id }) live as long as the
 // module: connect() to the same id shares one database.
@@ -30,17 +31,33 @@ class MemoryDatabase {
   }
 }
 
+// Durable databases open in this process, by store key: connections to the
+// same store share one (a single writer).
+const durableDatabases = new Map();
+
 function storeOf(config) {
   const store = config?.store ?? { backend: "memory" };
-  if (store.backend !== "memory") {
-    throw new DataliteError("store-error", `store backend ${describe(store.backend)} is not available in this build`);
-  }
+  if (!store || typeof store !== "object") throw invalid(`store must be an object, got ${describe(store)}`);
   return store;
 }
+
+const isDurable = (store) => store.backend !== "memory";
 
 export async function connect(config = {}) {
   await initEngine();
   const store = storeOf(config);
+  if (isDurable(store)) {
+    const key = await storeKey(store);
+    let opening = durableDatabases.get(key);
+    if (!opening) {
+      opening = StoredDatabase.open(config, key);
+      durableDatabases.set(key, opening);
+      opening.catch(() => durableDatabases.delete(key));
+    }
+    const database = await opening;
+    database.keepHistory = config.keepHistory !== false;
+    return new Connection(database);
+  }
   let database;
   if (store.id === undefined) {
     database = new MemoryDatabase(config);
@@ -59,6 +76,12 @@ export async function connect(config = {}) {
 export async function createDatabase(config = {}) {
   await initEngine();
   const store = storeOf(config);
+  if (isDurable(store)) {
+    if (await backendExists(store)) throw invalid(`database ${describe(await storeKey(store))} already exists`);
+    const conn = await connect(config);
+    await conn.close();
+    return;
+  }
   if (store.id === undefined) return;  // anonymous memory dbs are created on connect
   if (memoryDatabases.has(store.id)) throw invalid(`database ${describe(store.id)} already exists`);
   memoryDatabases.set(store.id, new MemoryDatabase(config));
@@ -67,12 +90,19 @@ export async function createDatabase(config = {}) {
 export async function deleteDatabase(config = {}) {
   await initEngine();
   const store = storeOf(config);
+  if (isDurable(store)) {
+    const key = await storeKey(store);
+    if (durableDatabases.has(key)) throw new DataliteError("store-error", `database ${describe(key)} is open: close its connections first`);
+    await deleteBackend(store);
+    return;
+  }
   if (store.id !== undefined) memoryDatabases.delete(store.id);
 }
 
 export async function databaseExists(config = {}) {
   await initEngine();
   const store = storeOf(config);
+  if (isDurable(store)) return durableDatabases.has(await storeKey(store)) || backendExists(store);
   return store.id !== undefined && memoryDatabases.has(store.id);
 }
 
@@ -82,6 +112,8 @@ export class Connection {
   #nextListener = 1;
   #functions = new Map();
   #closed = false;
+  #queue = [];          // transactAsync calls waiting for the next batch
+  #draining = null;     // the running batch loop
 
   constructor(database) {
     this.#database = database;
@@ -94,26 +126,68 @@ export class Connection {
   }
 
   async transact(txData, txMeta) {
-    return this.transactSync(txData, txMeta);
+    // A deterministic point: queued transactAsync calls go first.
+    if (this.#queue.length || this.#draining) await this.#drainAll();
+    const report = this.transactSync(txData, txMeta);
+    await this.#database.committed?.();
+    return report;
   }
 
-  // Batched commits only matter for durable stores; in memory every
-  // transaction is already its own commit.
-  async transactAsync(txData, txMeta) {
-    return this.transactSync(txData, txMeta);
+  // Calls made while a batch is running (or in the same tick) are committed
+  // together: one durability step (fsync, IndexedDB transaction) for all.
+  // The batch grows with the load: while one batch waits for its sync, the
+  // next one collects.
+  transactAsync(txData, txMeta) {
+    this.#checkOpen();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ txData, txMeta, resolve, reject });
+      if (!this.#draining) this.#draining = this.#drain();
+    });
+  }
+
+  async #drain() {
+    await null;  // let the callers of this tick queue up
+    try {
+      while (this.#queue.length) {
+        const batch = this.#queue.splice(0);
+        const done = [];
+        for (const item of batch) {
+          try {
+            done.push([item, this.transactSync(item.txData, item.txMeta)]);
+          } catch (err) {
+            item.reject(err);
+          }
+        }
+        try {
+          if (done.length) await this.#database.committed?.();
+          for (const [item, report] of done) item.resolve(report);
+        } catch (err) {
+          for (const [item] of done) item.reject(err);
+        }
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  async #drainAll() {
+    while (this.#draining) await this.#draining;
   }
 
   // Runs one transaction now. Atomic: on error nothing changes.
   transactSync(txData, txMeta) {
     this.#checkOpen();
-    const before = this.#database.db;
+    const database = this.#database;
+    const before = database.db;
     const expanded = expandTxFunctions(txData, before, this.#functions);
     const enc = before.encoder();
     const e = currentEngine();
-    e.begin().varint(before.handle);
+    const w = e.begin();
+    if (database.storage) w.varint(database.storage);
+    w.varint(before.handle);
     writeTx(enc, expanded, txMeta);
     enc.w.signedVarint(-1);  // tx instant: the wall clock
-    const r = e.send(Op.Transact);
+    const r = e.send(database.storage ? Op.StoreTransact : Op.Transact);
     const after = readDb(r);
     const tx = r.varint();
     const tempids = {};
@@ -123,7 +197,8 @@ export class Connection {
       tempids[String(key)] = r.varint();
     }
     const report = { dbBefore: before, dbAfter: after, txData: r.datoms(), tempids, tx };
-    this.#database.setDb(after);
+    if (database.storage) database.readCommit(r);
+    database.setDb(after);
     for (const listener of this.#listeners.values()) {
       try {
         listener(report);
@@ -153,7 +228,24 @@ export class Connection {
   // per-datom tx processing); otherwise they are added in one transaction.
   async load(datoms) {
     this.#checkOpen();
+    if (this.#queue.length || this.#draining) await this.#drainAll();
     const current = this.#database.db;
+    if (this.#database.storage) {
+      // In the engine: built bottom-up into an empty db and stored in one
+      // checkpoint, or one transaction into a db with data.
+      const info = schemaInfoOf(current);
+      const e = currentEngine();
+      const w = e.begin();
+      w.varint(this.#database.storage);
+      w.varint(current.handle);
+      writeDatomRows(w, info, datoms, "load");
+      const r = e.send(Op.StoreLoad);
+      const db = readDb(r);
+      this.#database.readCommit(r);
+      this.#database.setDb(db);
+      await this.#database.committed();
+      return;
+    }
     if (current.maxEid === 0) {
       // Nothing but a map schema so far: rebuild from the datoms directly.
       this.#database.setDb(initDb(datoms, current.schema(), { keepHistory: this.#database.keepHistory }));
@@ -163,19 +255,38 @@ export class Connection {
     this.transactSync(tx);
   }
 
-  async gc() {
+  // Durable stores: removes the nodes that neither the current value nor
+  // any Db value still alive in this process reaches. History lives in the
+  // current value's indexes, so asOf/since/history stay complete after gc;
+  // keepHistorySince is accepted for API compatibility and has nothing
+  // more to keep.
+  async gc(opts = {}) {
     this.#checkOpen();
-    return { removed: 0 };  // memory store: unreachable values are freed by the GC
+    if (opts !== null && typeof opts !== "object") throw invalid(`gc options must be an object, got ${describe(opts)}`);
+    if (this.#queue.length || this.#draining) await this.#drainAll();
+    if (!this.#database.storage) return { removed: 0 };  // memory: the JS and engine heaps free values
+    return this.#database.gc();
   }
 
   async flush() {
     this.#checkOpen();
+    if (this.#queue.length || this.#draining) await this.#drainAll();
+    await this.#database.flush?.();
   }
 
   async close() {
     if (this.#closed) return;
+    if (this.#queue.length || this.#draining) await this.#drainAll();
     this.#closed = true;
     this.#database.connections--;
+    if (this.#database.storage) {
+      this.#listeners.clear();
+      if (this.#database.connections === 0) {
+        durableDatabases.delete(this.#database.key);
+        await this.#database.close();
+      }
+      return;
+    }
     // An anonymous memory database ends with its last connection: its
     // current value becomes an ordinary (disposable) Db.
     if (this.#database.anonymous && this.#database.connections === 0) connectionValues.delete(this.#database.db);
@@ -185,7 +296,9 @@ export class Connection {
   stats() {
     this.#checkOpen();
     const db = this.#database.db;
-    return { datoms: db.count, maxTx: db.maxTx, maxEid: db.maxEid, nodes: 0, storedBytes: 0, cacheBytes: 0 };
+    const base = { datoms: db.count, maxTx: db.maxTx, maxEid: db.maxEid, nodes: 0, storedBytes: 0, cacheBytes: 0 };
+    if (!this.#database.storage) return base;
+    return { ...base, ...this.#database.stats(), durability: this.#database.durability, lastCommit: this.#database.lastCommit };
   }
 
   #checkOpen() {

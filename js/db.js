@@ -572,6 +572,30 @@ export function dbWith(db, txData, txMeta) {
   return readDb(e.send(Op.With));
 }
 
+// Writes prepared datoms ({e, a, v, tx?} or [e, a, v, tx?]) as a vector of
+// [e a v tx?] rows, values converted by `info` (schemaInfoOf(db), taken
+// before the request began: it may call the engine).
+export function writeDatomRows(w, info, datoms, what) {
+  if (!Array.isArray(datoms)) throw invalid(`${what} needs an array of datoms`);
+  const enc = new TxEncoder(w, info);
+  w.byte(Tag.Vector);
+  w.varint(datoms.length);
+  for (const d of datoms) {
+    let eid, a, v, tx;
+    if (Array.isArray(d)) [eid, a, v, tx] = d;
+    else if (d && typeof d === "object") ({ e: eid, a, v, tx } = d);
+    else throw invalid(`${what} datom must be {e, a, v, tx?} or [e, a, v, tx?], got ${describe(d)}`);
+    const attr = enc.attrName(a);
+    w.byte(Tag.Vector);
+    w.varint(tx === undefined || tx === null ? 3 : 4);
+    if (typeof eid !== "number") throw invalid(`${what} datom needs a numeric entity id, got ${describe(eid)}`);
+    w.integer(eid);
+    w.keyword(attr);
+    enc.single(info.get(attr), v, 1);
+    if (tx !== undefined && tx !== null) w.integer(tx);
+  }
+}
+
 // Bulk build from prepared datoms ({e, a, v, tx?} objects or [e, a, v, tx?]
 // arrays): no tx processing; values are converted by the schema.
 export function initDb(datoms, schema, options = {}) {
@@ -582,23 +606,7 @@ export function initDb(datoms, schema, options = {}) {
     const info = schemaInfoOf(shape);
     const e = currentEngine();
     const w = e.begin();
-    const enc = new TxEncoder(w, info);
-    w.byte(Tag.Vector);
-    w.varint(datoms.length);
-    for (const d of datoms) {
-      let eid, a, v, tx;
-      if (Array.isArray(d)) [eid, a, v, tx] = d;
-      else if (d && typeof d === "object") ({ e: eid, a, v, tx } = d);
-      else throw invalid(`initDb datom must be {e, a, v, tx?} or [e, a, v, tx?], got ${describe(d)}`);
-      const attr = enc.attrName(a);
-      w.byte(Tag.Vector);
-      w.varint(tx === undefined || tx === null ? 3 : 4);
-      if (typeof eid !== "number") throw invalid(`initDb datom needs a numeric entity id, got ${describe(eid)}`);
-      w.integer(eid);
-      w.keyword(attr);
-      enc.single(info.get(attr), v, 1);
-      if (tx !== undefined && tx !== null) w.integer(tx);
-    }
+    writeDatomRows(w, info, datoms, "initDb");
     encodeSchema(w, schema);
     w.byte(options.keepHistory === false ? 0 : 1);
     return readDb(e.send(Op.InitDb));

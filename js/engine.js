@@ -17,6 +17,8 @@ export const Op = Object.freeze({
   SeekClose: 15, IndexRange: 16, AsOf: 17, Since: 18, History: 19, Entid: 20, Schema: 21,
   Info: 22, Serialize: 23, Deserialize: 24, ToSerializable: 25, FromSerializable: 26,
   ToEdn: 27, FromEdn: 28, InitDb: 29, Stats: 30, ReadEdn: 31, SchemaVersion: 32, EntityAttrs: 33,
+  StoreOpen: 34, StoreTransact: 35, StoreCheckpoint: 36, StoreSync: 37, StoreGc: 38, StoreClose: 39,
+  StoreStats: 40, StoreLoad: 41, StoreSetCache: 42,
 });
 
 // Deno and workerd (Cloudflare Workers, nodejs_compat: on by default since
