@@ -113,9 +113,10 @@ function sizes() {
   const glue = readFileSync(join(pkg, "dist", "wasm", "datalite.mjs"));
   // The Worker's JS as wrangler would upload it (esbuild bundle, .wasm and .bin as separate modules).
   const out = join(tmp, "worker-bundle.js");
-  execFileSync(ESBUILD(), [join(worker, "src", "worker.js"), "--bundle", "--format=esm", "--platform=neutral",
-    "--conditions=workerd,worker,browser", "--external:*.wasm", "--external:*.bin", "--minify", `--outfile=${out}`],
-  { stdio: "ignore" });
+  // (the flags workerd and wrangler use with nodejs_compat, plus --minify)
+  execFileSync(ESBUILD(), [join(worker, "src", "worker.js"), "--bundle", "--format=esm", "--platform=browser",
+    "--conditions=workerd,worker,browser", "--external:node:*", "--external:*.wasm", "--external:*.bin", "--minify",
+    `--outfile=${out}`], { stdio: "ignore" });
   const bundle = readFileSync(out);
   const snapshot = statSync(join(worker, "data", "people.bin")).size;
   return { wasm: wasm.length, wasmGz: gzipSync(wasm, { level: 9 }).length, glue: glue.length,

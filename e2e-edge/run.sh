@@ -41,8 +41,9 @@ status=$?
 
 passed=$(grep -E '^# pass [0-9]+' "$tap" | tail -1 | awk '{print $3}')
 failed=$(grep -E '^# fail [0-9]+' "$tap" | tail -1 | awk '{print $3}')
+cancelled=$(grep -E '^# cancelled [0-9]+' "$tap" | tail -1 | awk '{print $3}')
 passed=${passed:-0}
-failed=${failed:-0}
+failed=$(( ${failed:-0} + ${cancelled:-0} ))  # a test whose before hook failed is "cancelled"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed"
 exit "$status"

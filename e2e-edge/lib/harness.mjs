@@ -49,7 +49,25 @@ export function layOutApp(name, dir, packageDir) {
   });
   mkdirSync(join(app, "node_modules"), { recursive: true });
   cpSync(packageDir, join(app, "node_modules", "datalite"), { recursive: true });
+  installDependencies(packageDir, join(app, "node_modules"));
   return app;
+}
+
+// The package's own dependencies (and theirs), copied from the repository's
+// node_modules (`npm ci` at the root installs them): what `npm i datalite`
+// would add, without a registry call here.
+function installDependencies(packageDir, nodeModules) {
+  const deps = Object.keys(JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")).dependencies ?? {});
+  for (const dep of deps) {
+    const target = join(nodeModules, dep);
+    if (existsSync(target)) continue;
+    const source = join(REPO, "node_modules", dep);
+    if (!existsSync(join(source, "package.json"))) {
+      throw new Error(`datalite depends on ${dep}, missing from ${join(REPO, "node_modules")}: run \`npm ci\` at the repository root`);
+    }
+    cpSync(source, target, { recursive: true });
+    installDependencies(source, nodeModules);
+  }
 }
 
 // Runs the Worker's build step (Node writes data/people.bin).

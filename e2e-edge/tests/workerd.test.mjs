@@ -45,56 +45,62 @@ for (const v of VARIANTS) {
   });
 }
 
-// The other way to get a db in a Worker: build it in the isolate.
-describe("workerd: a Worker that builds its db at startup", () => {
-  let server;
-  before(async () => {
-    writeFileSync(join(app, "src", "build-at-startup.js"), `
-      import * as d from "datalite";
-      import wasmModule from "../node_modules/datalite/dist/wasm/datalite.wasm";
-      import { SCHEMA, peopleTx } from "../people.js";
-      let conn;
-      export default {
-        async fetch() {
-          if (!conn) {
-            await d.init({ wasmModule });
-            const c = await d.connect({ schema: SCHEMA });
-            await c.transact(peopleTx(500));
-            conn = c;
-          }
-          const db = conn.db();
-          const after = await conn.transact([{ "person/email": "person3@example.org", "person/age": 99 }]);
-          return Response.json({
-            count: db.q("[:find (count ?p) . :where [?p :person/email]]"),
-            pull: db.pull("[:person/name {:person/friends [:person/email]}]", ["person/email", "person3@example.org"]),
-            age: after.dbAfter.q("[:find ?a . :where [?p :person/email \\"person3@example.org\\"] [?p :person/age ?a]]"),
-            asOf: after.dbAfter.asOf(db.maxTx).q("[:find ?a . :where [?p :person/email \\"person3@example.org\\"] [?p :person/age ?a]]"),
-          });
-        },
-      };
-    `);
-    const config = wranglerVariant(app, "wrangler.startup.json", { date: "2026-11-01" });
-    const text = JSON.parse(readFileSync(join(app, config), "utf8"));
-    text.main = "src/build-at-startup.js";
-    writeFileSync(join(app, config), JSON.stringify(text));
-    server = await startWorkerd(app, { config });
-  });
-  after(async () => {
-    await server?.stop();
-  });
+// The other way to get a db in a Worker: build it in the isolate, with
+// connect() (which also reaches the package's durable-store code).
+const STARTUP_WORKER = `
+  import * as d from "datalite";
+  import wasmModule from "../node_modules/datalite/dist/wasm/datalite.wasm";
+  import { SCHEMA, peopleTx } from "../people.js";
+  let conn;
+  export default {
+    async fetch() {
+      if (!conn) {
+        await d.init({ wasmModule });
+        const c = await d.connect({ schema: SCHEMA });
+        await c.transact(peopleTx(500));
+        conn = c;
+      }
+      const db = conn.db();
+      const after = await conn.transact([{ "person/email": "person3@example.org", "person/age": 99 }]);
+      const age = '[:find ?a . :where [?p :person/email "person3@example.org"] [?p :person/age ?a]]';
+      return Response.json({
+        count: db.q("[:find (count ?p) . :where [?p :person/email]]"),
+        pull: db.pull("[:person/name {:person/friends [:person/email]}]", ["person/email", "person3@example.org"]),
+        age: after.dbAfter.q(age),
+        asOf: after.dbAfter.asOf(db.maxTx).q(age),
+      });
+    },
+  };
+`;
 
-  test("connect + transact + pull + asOf in workerd", async () => {
-    const all = people(500);
-    const res = await get(server, "/");
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.count, 500);
-    assert.equal(res.body.pull[":person/name"], all[3].name);
-    assert.deepEqual(res.body.pull[":person/friends"].map((f) => f[":person/email"]).sort(),
-      all[3].friends.map((j) => all[j].email).sort());
-    assert.equal(res.body.age, 99);
-    assert.equal(res.body.asOf, all[3].age);
+for (const date of ["2026-11-01", "2025-05-05"]) {
+  describe(`workerd: a Worker that builds its db at startup (compatibility date ${date})`, () => {
+    let server;
+    before(async () => {
+      writeFileSync(join(app, "src", "build-at-startup.js"), STARTUP_WORKER);
+      const config = wranglerVariant(app, `wrangler.startup-${date}.json`, { date });
+      const text = JSON.parse(readFileSync(join(app, config), "utf8"));
+      text.main = "src/build-at-startup.js";
+      writeFileSync(join(app, config), JSON.stringify(text));
+      server = await startWorkerd(app, { config });
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    test("connect + transact + pull + asOf in workerd", async () => {
+      const all = people(500);
+      const res = await get(server, "/");
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.count, 500);
+      assert.equal(res.body.pull[":person/name"], all[3].name);
+      assert.deepEqual(res.body.pull[":person/friends"].map((f) => f[":person/email"]).sort(),
+        all[3].friends.map((j) => all[j].email).sort());
+      assert.equal(res.body.age, 99);
+      assert.equal(res.body.asOf, all[3].age);
+    });
   });
-});
+}
 
 // wrangler bundles with esbuild; so do Vite and others for browsers. A literal
 // `import("node:...")` anywhere reachable from the entry fails such a build.
