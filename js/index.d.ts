@@ -49,12 +49,12 @@ export interface TxReport {
 export type StoreConfig =
   | { backend: "memory"; id?: string }
   | { backend: "file"; path: string }
-  | { backend: "indexeddb"; name: string }
-  | { backend: "sqlite"; path?: string; vfs?: string }
+  | { backend: "indexeddb"; name: string; options?: Record<string, unknown> }
+  | { backend: "sqlite"; path?: string; vfs?: string; options?: Record<string, unknown> }
   // API.md spells this `{ backend: "tiered"; frontend: StoreConfig; backend: StoreConfig }`,
-  // a duplicate key TypeScript rejects; the slower tier's property name is
-  // settled with the tiered store itself.
-  | { backend: "tiered"; frontend: StoreConfig; [tier: string]: StoreConfig | "tiered" };
+  // a duplicate key (in a JS object literal the second `backend` wins). A
+  // config with a `frontend` and an object `backend` is tiered.
+  | { frontend: StoreConfig; backend: StoreConfig };
 
 export interface Config {
   schema?: Schema;
@@ -63,6 +63,9 @@ export interface Config {
   durability?: "strict" | "relaxed" | "none";
   branchingFactor?: number;
   cacheBytes?: number;
+  // Durable stores: checkpoint the index nodes after this many tail
+  // transactions (default 256).
+  tailMaxTxs?: number;
 }
 
 export interface InitOptions {
@@ -118,7 +121,12 @@ export class Connection {
   gc(opts?: { keepHistorySince?: Date }): Promise<{ removed: number }>;
   flush(): Promise<void>;
   close(): Promise<void>;
-  stats(): { datoms: number; nodes: number; storedBytes: number; cacheBytes: number; [key: string]: number };
+  stats(): {
+    datoms: number; nodes: number; storedBytes: number; cacheBytes: number;
+    lastCommit?: { nodesWritten: number; bytesWritten: number; checkpoint: boolean } | null;
+    durability?: "strict" | "relaxed" | "none";
+    [key: string]: unknown;
+  };
 }
 
 export function init(opts?: InitOptions): Promise<void>;
