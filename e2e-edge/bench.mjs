@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { loadavg } from "node:os";
 import {
-  buildWorkerData, ESBUILD, getQuery, layOutApp, makeTempDir, packDatalite, removeDir, startDeno, startWorkerd, REPO,
+  buildWorkerData, ESBUILD, getQuery, prebuildWorker, layOutApp, makeTempDir, packDatalite, removeDir, startDeno, startWorkerd, REPO,
 } from "./lib/harness.mjs";
 import { queryCases } from "./lib/cases.mjs";
 
@@ -123,7 +123,10 @@ function sizes() {
     bundle: bundle.length, bundleGz: gzipSync(bundle, { level: 9 }).length, snapshot };
 }
 
+const prebuilt = prebuildWorker(worker);
 const runtimes = [
+  { name: "workerd, prebuilt bundle", start: (app) => startWorkerd(app, { config: prebuilt }), app: worker,
+    version: "" },
   { name: "workerd", start: startWorkerd, app: worker, version: execFileSync(join(REPO, "e2e-edge/node_modules/.bin/workerd"), ["--version"], { encoding: "utf8" }).trim() },
   { name: "Deno", start: startDeno, app: deno, version: execFileSync(join(REPO, "e2e-edge/node_modules/.bin/deno"), ["--version"], { encoding: "utf8" }).split("\n")[0] },
 ];
@@ -136,18 +139,32 @@ for (const r of runtimes) {
   const w = await warm(r.start, r.app);
   results.push({ ...r, cold: c, warm: w });
 }
+// What workerd's start spends bundling (it runs esbuild as wrangler would).
+function bundleTime() {
+  const xs = [];
+  for (let i = 0; i < STARTS; i++) {
+    const t = performance.now();
+    execFileSync(ESBUILD(), [join(worker, "src", "worker.js"), "--bundle", "--format=esm", "--platform=browser",
+      "--conditions=workerd,worker,browser", "--external:node:*", "--loader:.wasm=copy", "--loader:.bin=binary",
+      `--outdir=${join(tmp, "bundle-time")}`], { stdio: "ignore" });
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
+const esbuildMs = bundleTime();
 const node = await inNode();
 const s = sizes();
 removeDir(tmp);
 
 const lines = [];
-lines.push(`Measured ${new Date().toISOString().slice(0, 10)} on this machine (2 cores; load average ${loadBefore[0].toFixed(1)} before, ${loadavg()[0].toFixed(1)} after), node ${process.version}; ${results.map((r) => r.version).join("; ")}.`);
+lines.push(`Measured ${new Date().toISOString().slice(0, 10)} on this machine (2 cores; load average ${loadBefore[0].toFixed(1)} before, ${loadavg()[0].toFixed(1)} after), node ${process.version}; ${results.map((r) => r.version).filter(Boolean).join("; ")}.`);
 lines.push(`Cold start: median of ${STARTS} process starts. Latency: ${REQUESTS} sequential GETs after 20 warm-up ones, the three kinds interleaved (rule query: ${RULE_REQUESTS}, after one), client-side over HTTP/1.1 keep-alive on 127.0.0.1.`);
 lines.push("");
-lines.push("| | workerd | Deno |");
-lines.push("| --- | --- | --- |");
+lines.push(`| | ${results.map((r) => r.name).join(" | ")} |`);
+lines.push(`| --- | ${results.map(() => "---").join(" | ")} |`);
 const row = (label, f) => lines.push(`| ${label} | ${results.map(f).join(" | ")} |`);
-row("process start → listening", (r) => `${ms(r.cold.listen)} ms`);
+row("process start → listening", (r) => `${ms(r.cold.listen)} ms` +
+  (r.name === "workerd" ? ` (incl. esbuild bundling, ~${ms(esbuildMs)} ms alone)` : r.name === "Deno" ? " (incl. init + building the db)" : ""));
 row("first /q request (after listening)", (r) => `${ms(r.cold.first)} ms`);
 row("**process start → first answer**", (r) => `**${ms(r.cold.total)} ms** (runs: ${r.cold.totals.map(ms).join(", ")})`);
 row("HTTP round trip, no query (404), median / p90", (r) => `${ms(r.warm.http.median)} / ${ms(r.warm.http.p90)} ms`);

@@ -92,6 +92,24 @@ process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
+// Bundles the Worker ahead of time as wrangler does for a deploy (esbuild with
+// the flags workerd uses: node:* external, *.wasm and *.bin kept as modules)
+// and writes a config serving that bundle unchanged ("no_bundle").
+export function prebuildWorker(app, { date } = {}) {
+  const outdir = join(app, "prebuilt");
+  rmSync(outdir, { recursive: true, force: true });
+  execFileSync(ESBUILD(), [
+    "src/worker.js", "--bundle", "--format=esm", "--platform=browser", "--conditions=workerd,worker,browser",
+    "--external:node:*", "--loader:.wasm=copy", "--loader:.bin=copy", "--entry-names=index",
+    "--log-level=warning", `--outdir=${outdir}`,
+  ], { cwd: app, stdio: ["ignore", "ignore", "pipe"] });
+  const text = readFileSync(join(app, "wrangler.jsonc"), "utf8").replace(/^\s*\/\/.*$/gm, "");
+  const config = { ...JSON.parse(text), main: "prebuilt/index.js", no_bundle: true };
+  if (date) config.compatibility_date = date;
+  writeFileSync(join(app, "wrangler.prebuilt.json"), JSON.stringify(config, null, 2));
+  return "wrangler.prebuilt.json";
+}
+
 class Server {
   constructor(name, child, t0) {
     live.add(child);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { pathToFileURL } from "node:url";
 import {
-  buildWorkerData, ESBUILD, get, layOutApp, makeTempDir, packDatalite, removeDir, startWorkerd, wranglerVariant, EXAMPLES,
+  buildWorkerData, ESBUILD, get, layOutApp, prebuildWorker, makeTempDir, packDatalite, removeDir, startWorkerd, wranglerVariant, EXAMPLES,
 } from "../lib/harness.mjs";
 import { defineServerTests } from "../lib/cases.mjs";
 
@@ -29,13 +29,16 @@ const VARIANTS = [
   { name: "wrangler.jsonc as shipped (2026-11-01, Node-like process)", config: "wrangler.jsonc" },
   // The oldest date with FinalizationRegistry, no Node compatibility at all.
   { name: "compatibility date 2025-05-05, no flags", variant: { date: "2025-05-05" } },
+  // Bundled ahead of time, as `wrangler deploy` uploads it; workerd runs it unchanged.
+  { name: "prebuilt bundle served with no_bundle", prebuilt: true },
 ];
 
 for (const v of VARIANTS) {
   describe(`workerd: ${v.name}`, () => {
     let server;
     before(async () => {
-      const config = v.config ?? wranglerVariant(app, `wrangler.${v.variant.date}.json`, v.variant);
+      const config = v.prebuilt ? prebuildWorker(app)
+        : v.config ?? wranglerVariant(app, `wrangler.${v.variant.date}.json`, v.variant);
       server = await startWorkerd(app, { config });
     });
     after(async () => {
