@@ -178,6 +178,7 @@ export class Connection {
   transactSync(txData, txMeta) {
     this.#checkOpen();
     const database = this.#database;
+    database.checkWritable?.();
     const before = database.db;
     const expanded = expandTxFunctions(txData, before, this.#functions);
     const enc = before.encoder();
@@ -230,6 +231,7 @@ export class Connection {
     this.#checkOpen();
     if (this.#queue.length || this.#draining) await this.#drainAll();
     const current = this.#database.db;
+    this.#database.checkWritable?.();
     if (this.#database.storage) {
       // In the engine: built bottom-up into an empty db and stored in one
       // checkpoint, or one transaction into a db with data.
@@ -265,6 +267,7 @@ export class Connection {
     if (opts !== null && typeof opts !== "object") throw invalid(`gc options must be an object, got ${describe(opts)}`);
     if (this.#queue.length || this.#draining) await this.#drainAll();
     if (!this.#database.storage) return { removed: 0 };  // memory: the JS and engine heaps free values
+    this.#database.checkWritable();
     return this.#database.gc();
   }
 

@@ -30,6 +30,12 @@ async function nodeModule(name) {
   return globalThis.process?.getBuiltinModule?.(name) ?? import(/* webpackIgnore: true */ /* @vite-ignore */ name);
 }
 
+// What a write to a read-only store (see StoredDatabase.checkWritable) says.
+function readOnlyText(key) {
+  return `database ${describe(key)} is read-only here: another tab or connection holds its writer lock ` +
+    "(one writer per database)";
+}
+
 function requireString(value, what) {
   if (typeof value !== "string" || value === "") throw new DataliteError("invalid-input", `${what} must be a non-empty string, got ${describe(value)}`);
   return value;
@@ -157,6 +163,10 @@ export class StoredDatabase {
     const e = currentEngine();
     let storage = 0;
     try {
+      // A read-only store (an IndexedDB store whose writer lock another tab
+      // holds) can only be read: one that holds no database yet cannot be
+      // opened at all (the engine would have to write the empty one).
+      if (store.readOnly && store.readRoot() == null) throw storeError(`${readOnlyText(key)}, and it holds no database yet: nothing to open`);
       const storeId = e.module.attachStore(storeBridge(store));
       const w = e.begin();
       w.varint(storeId);
@@ -198,6 +208,21 @@ export class StoredDatabase {
     if (this.db) connectionValues.delete(this.db);
     connectionValues.add(db);
     this.db = db;
+  }
+
+  // Opened read-only: the store's writer lock is held elsewhere (IndexedDB:
+  // another tab); reads see the snapshot taken at open.
+  get readOnly() {
+    return this.store.readOnly === true;
+  }
+
+  // Writes (transact, load, gc) fail at once on a read-only database, with
+  // a message that says why, instead of in the middle of a commit.
+  checkWritable() {
+    if (this.readOnly) {
+      throw storeError(`${readOnlyText(this.key)}. This connection reads the snapshot taken when it connected; ` +
+        "close the writer (or its tab) and connect again to write");
+    }
   }
 
   // Runs one transaction and commits it to the store (not yet durable).
@@ -285,6 +310,7 @@ export class StoredDatabase {
     const s = this.store.stats?.() ?? {};
     out.nodes = s.nodes ?? 0;
     out.storedBytes = s.storedBytes ?? 0;
+    out.readOnly = this.readOnly;
     return out;
   }
 
