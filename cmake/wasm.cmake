@@ -46,8 +46,13 @@ function(datalite_engine_variant lib flags)
   target_link_options(${lib} PUBLIC ${flags})
 endfunction()
 
+# Prestarted pthread workers of the threaded builds; the bindings cap the
+# threads one call may start at this number.
+set(DATALITE_PTHREAD_POOL 4)
+
 function(datalite_wasm_module target engine outdir outname)
   add_executable(${target} ${_bindings})
+  target_compile_definitions(${target} PRIVATE DATALITE_PTHREAD_POOL=${DATALITE_PTHREAD_POOL})
   target_link_libraries(${target} PRIVATE ${engine})
   target_link_options(${target} PRIVATE ${_common_link} ${ARGN})
   set_target_properties(${target} PROPERTIES
@@ -64,10 +69,10 @@ if(DATALITE_WASM_THREADS)
   datalite_engine_variant(datalite_engine_mt "-pthread;-fexceptions")
   # Node: CommonJS glue (its pthread worker script is CommonJS too).
   datalite_wasm_module(datalite_wasm_mt datalite_engine_mt wasm-mt datalite-mt.cjs
-    -sENVIRONMENT=node -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth)
+    -sENVIRONMENT=node -sPTHREAD_POOL_SIZE=${DATALITE_PTHREAD_POOL} -Wno-pthreads-mem-growth)
   # Browsers with crossOriginIsolated: ES module glue.
   datalite_wasm_module(datalite_wasm_mt_web datalite_engine_mt wasm-mt-web datalite-mt.mjs
-    -sEXPORT_ES6=1 -sENVIRONMENT=web,worker -sPTHREAD_POOL_SIZE=4 -Wno-pthreads-mem-growth)
+    -sEXPORT_ES6=1 -sENVIRONMENT=web,worker -sPTHREAD_POOL_SIZE=${DATALITE_PTHREAD_POOL} -Wno-pthreads-mem-growth)
 endif()
 
 # The Catch2 suites compiled to wasm32 and run under Node: they catch what a

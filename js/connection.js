@@ -106,6 +106,13 @@ export async function databaseExists(config = {}) {
   return store.id !== undefined && memoryDatabases.has(store.id);
 }
 
+// Internal (restore.js): makes `db`, built outside any transaction, the
+// connection's value, stored in one commit for durable databases.
+export async function adoptRestored(conn, db) {
+  return conn[ADOPT](db);
+}
+const ADOPT = Symbol("adopt");
+
 export class Connection {
   #database;
   #listeners = new Map();
@@ -211,6 +218,18 @@ export class Connection {
       }
     }
     return report;
+  }
+
+  async [ADOPT](db) {
+    this.#checkOpen();
+    const database = this.#database;
+    if (database.storage) {
+      database.checkpoint(db);
+      database.setDb(db);
+      await database.flush();
+    } else {
+      database.setDb(db);
+    }
   }
 
   listen(callback) {

@@ -6,15 +6,11 @@ export { DataliteError, ERROR_CODES } from "./errors.js";
 export { kw, uuid, sym, Keyword, Uuid } from "./types.js";
 export { Db, Entity, q, pull, pullMany, emptyDb, dbWith, initDb, deserialize, fromSerializable, fromEDN, engineStats } from "./db.js";
 export { Connection, connect, createDatabase, deleteDatabase, databaseExists } from "./connection.js";
+export { restore } from "./restore.js";
 
 // Loads the wasm engine. Optional in Node and browsers (async entry points
 // call it); edge runtimes pass the .wasm they imported as `wasmModule`.
 //   opts: { wasmModule?, wasmBinary?, locateFile?, threads?: boolean }
 export async function init(opts = {}) {
   await initEngine(opts);
-}
-
-export async function restore() {
-  const { DataliteError } = await import("./errors.js");
-  throw new DataliteError("store-error", "restore() is not available yet in this version");
 }

@@ -18,3 +18,6 @@
 #include "pull/entity.h"     // pull::Entity
 #include "pull/pull.h"       // pull::pull, pull::pullMany
 #include "query/query.h"     // query::q, query::execute, query::explain
+#include "restore/restore.h" // restore::restore
+#include "serial/serial.h"   // serializeDb, deserializeDb, JSON and EDN forms
+#include "store/stored_database.h"  // store::StoredDatabase, store::MemoryStore

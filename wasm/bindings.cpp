@@ -87,6 +87,9 @@ datalite::api::Session& session() {
   static datalite::api::Session* s = [] {
     auto* created = new datalite::api::Session();
     created->heapBytes = [] { return static_cast<size_t>(mallinfo().uordblks); };
+#ifdef __EMSCRIPTEN_PTHREADS__
+    created->maxThreads = DATALITE_PTHREAD_POOL;  // the prestarted workers (cmake/wasm.cmake)
+#endif
     return created;
   }();
   return *s;
@@ -103,6 +106,22 @@ uintptr_t call(uint32_t op, uint32_t length) {
   return reinterpret_cast<uintptr_t>(response.data());
 }
 
+// The JS function restore progress goes to (fields as in Op::Restore).
+void setRestoreProgress(val fn) {
+  static val* callback = nullptr;
+  delete callback;
+  callback = fn.isNull() || fn.isUndefined() ? nullptr : new val(std::move(fn));
+  if (!callback) {
+    session().restoreProgress = nullptr;
+    return;
+  }
+  session().restoreProgress = [](const std::vector<double>& m) {
+    val arr = val::array();
+    for (double x : m) arr.call<void>("push", x);
+    (*callback)(arr);
+  };
+}
+
 // Makes a JS store bridge available to the StoreOpen op; returns its id.
 uint32_t attachStore(val bridge) { return session().attachStore(std::make_shared<JsStore>(std::move(bridge))); }
 
@@ -112,4 +131,5 @@ EMSCRIPTEN_BINDINGS(datalite) {
   emscripten::function("requestBuffer", &requestBuffer);
   emscripten::function("call", &call);
   emscripten::function("attachStore", &attachStore);
+  emscripten::function("setRestoreProgress", &setRestoreProgress);
 }

@@ -1,4 +1,5 @@
 #include "api/session.h"
+#include "restore/restore.h"
 #include "store/stored_database.h"
 
 #include <cstring>
@@ -185,7 +186,7 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
     out.varint(n);
     out.raw(body);
   };
-  if (opCode >= static_cast<uint32_t>(Op::StoreOpen) && opCode <= static_cast<uint32_t>(Op::StoreSetCache))
+  if (opCode >= static_cast<uint32_t>(Op::StoreOpen) && opCode <= static_cast<uint32_t>(Op::Restore))
     return dispatchStore(static_cast<Op>(opCode), in, out);
   switch (static_cast<Op>(opCode)) {
     case Op::EmptyDb: {
@@ -693,6 +694,45 @@ void Session::dispatchStore(Op op, Request& in, WireWriter& out) {
       store::StoredDatabase& stored = storage(in.varint());
       stored.setCacheBytes(static_cast<size_t>(in.varint()));
       in.expectEnd();
+      return;
+    }
+    case Op::Restore: {
+      const Db& source = in.db();
+      restore::Options o;
+      o.twoPass = in.byte() != 0;
+      o.maxBatchSize = static_cast<size_t>(in.varint());
+      o.readParallelism = static_cast<unsigned>(std::min<uint64_t>(in.varint(), 256));
+      o.readChunk = static_cast<size_t>(in.varint());
+      o.txParallelism = static_cast<unsigned>(std::min<uint64_t>(in.varint(), 256));
+      o.progressEveryBatches = static_cast<unsigned>(std::min<uint64_t>(in.varint(), 1u << 20));
+      in.expectEnd();
+      // Within the host's thread budget: readers + workers run together.
+      o.threads = maxThreads >= 2;
+      if (o.threads) {
+        unsigned readers = o.readParallelism ? o.readParallelism : std::max(1u, maxThreads / 2);
+        unsigned workers = std::max(1u, o.txParallelism);
+        while (readers + workers > maxThreads) (workers > readers ? workers : readers)--;
+        o.readParallelism = std::max(1u, readers);
+        o.txParallelism = std::max(1u, workers);
+      }
+      auto flatten = [](const restore::Metrics& m) {
+        return std::vector<double>{double(m.datomsRead), double(m.datomsWritten), double(m.pendingCount),
+                                   double(m.batches), m.lastTxMs, m.avgTxMs, m.batchEfficiency, m.utilizationPct,
+                                   m.elapsedMs};
+      };
+      if (restoreProgress) o.onProgress = [&](const restore::Metrics& m) { restoreProgress(flatten(m)); };
+      // A stored source reads its nodes from the host's store on this thread
+      // only: load them before the pipeline's threads read.
+      if (o.threads)
+        for (int i = 0; i < kIndexCount; ++i) source.currentTree(static_cast<IndexOrder>(i)).loadAll();
+      restore::Result r = restore::restore(source, o);
+      writeDbRef(out, adopt(r.db));
+      std::vector<double> m = flatten(r.metrics);
+      for (int i = 0; i < 4; ++i) out.varint(static_cast<uint64_t>(m[i]));
+      for (int i = 4; i < 9; ++i) out.value(Value::real(m[i]));
+      out.value(Value::real(r.durationSec));
+      out.varint(r.oldToNew.size());
+      for (int64_t id : r.oldToNew) out.varint(static_cast<uint64_t>(id));
       return;
     }
     default:

@@ -86,6 +86,12 @@ enum class Op : uint32_t {
                        // nodesLoaded (varints)
   StoreLoad = 41,      // storage, db, datoms vector of [e a v tx?] -> dbref, commit
   StoreSetCache = 42,  // storage, cacheBytes -> ()
+  // Current-state restore (src/restore): db, twoPass byte, maxBatchSize, readParallelism,
+  // readChunk, txParallelism, progressEveryBatches -> dbref, metrics, durationSec (double
+  // value), oldToNew count + varints. Metrics: datomsRead, datomsWritten, pendingCount,
+  // batches (varints), lastTxMs, avgTxMs, batchEfficiency, utilizationPct, elapsedMs
+  // (double values). Progress goes to `restoreProgress` during the call.
+  Restore = 43,
 };
 
 class Session {
@@ -110,6 +116,13 @@ class Session {
   // Makes a store (a JS backend behind a bridge, or a native one) available
   // to StoreOpen; returns its id.
   uint32_t attachStore(std::shared_ptr<store::Store> store);
+
+  // Threads the host lets one call start (0: run pipelines inline). The
+  // threaded wasm build has a fixed pthread pool: more threads than the pool
+  // would wait for a worker the blocked main thread cannot create.
+  unsigned maxThreads = 0;
+  // Receives restore progress (the metrics fields, in Op::Restore order).
+  std::function<void(const std::vector<double>&)> restoreProgress;
 
   // How the host measures its heap (wasm: mallinfo); 0 when unset.
   std::function<size_t()> heapBytes;

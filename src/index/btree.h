@@ -275,6 +275,8 @@ class BTree {
   // The same for this tree: nodes in memory stored in `storeId` report
   // their address, unloaded parts are read through their cache.
   void collectAddresses(uint32_t storeId, NodeAddressSet& out) const;
+  // Loads every stored node of this tree into memory (through its cache).
+  void loadAll() const;
   // Decodes one encoded node (for tests and tools); throws store-error.
   static void checkEncodedNode(const NodeAddress& addr, std::string_view bytes);
 

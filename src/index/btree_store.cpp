@@ -480,6 +480,18 @@ void BTree::collectAddresses(uint32_t storeId, NodeAddressSet& out) const {
   if (root_) collectResident(root_, storeId, out);
 }
 
+namespace {
+void loadSubtree(const Node* n) {
+  if (n->isLeaf()) return;
+  const Branch* b = asBranch(n);
+  for (uint32_t i = 0; i < b->n; ++i) loadSubtree(b->child(i));
+}
+}  // namespace
+
+void BTree::loadAll() const {
+  if (root_) loadSubtree(root_);
+}
+
 void BTree::checkEncodedNode(const NodeAddress& addr, std::string_view bytes) {
   if (NodeAddress::of(bytes) != addr)
     raise(ErrorCode::StoreError, "stored node " + addr.hex() + " is corrupt: content does not match its address");
