@@ -30,6 +30,7 @@ const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(
 const kb = (b) => `${(b / 1024).toFixed(0)} KB`;
 
 const tmp = makeTempDir("bench");
+process.on("exit", () => removeDir(tmp));
 const pkg = packDatalite(tmp);
 const worker = layOutApp("cloudflare-worker", tmp, pkg);
 buildWorkerData(worker);
@@ -154,7 +155,6 @@ function bundleTime() {
 const esbuildMs = bundleTime();
 const node = await inNode();
 const s = sizes();
-removeDir(tmp);
 
 const lines = [];
 lines.push(`Measured ${new Date().toISOString().slice(0, 10)} on this machine (2 cores; load average ${loadBefore[0].toFixed(1)} before, ${loadavg()[0].toFixed(1)} after), node ${process.version}; ${results.map((r) => r.version).filter(Boolean).join("; ")}.`);
