@@ -145,8 +145,8 @@ export class Connection {
   // The batch grows with the load: while one batch waits for its sync, the
   // next one collects.
   transactAsync(txData, txMeta) {
-    this.#checkOpen();
     return new Promise((resolve, reject) => {
+      this.#checkOpen();
       this.#queue.push({ txData, txMeta, resolve, reject });
       if (!this.#draining) this.#draining = this.#drain();
     });
