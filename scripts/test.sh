@@ -6,7 +6,8 @@
 #   4. the wasm package: Node tests (node --test) incl. the TypeScript check
 #   5. the packed tarball, installed into a scratch project
 #   6. browser tests (Playwright + Chromium) against the web demo
-# Skips: DATALITE_SKIP_ASAN=1, DATALITE_SKIP_E2E=1.
+#   7. edge runtimes: the examples in real workerd and Deno
+# Skips: DATALITE_SKIP_ASAN=1, DATALITE_SKIP_E2E=1, DATALITE_SKIP_EDGE=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -41,6 +42,11 @@ summary+=("npm pack check: passed")
 if [ "${DATALITE_SKIP_E2E:-0}" != "1" ]; then
   bash e2e/run.sh
   summary+=("browser e2e: passed")
+fi
+
+if [ "${DATALITE_SKIP_EDGE:-0}" != "1" ]; then
+  bash e2e-edge/run.sh
+  summary+=("edge e2e (workerd, Deno): passed")
 fi
 
 printf '%s\n' "${summary[@]}"
