@@ -21,3 +21,8 @@ console.log(`pack-check: import * as d from "datalite" works (${d.engineStats().
 JS
 node check.mjs
 DATALITE_THREADS=1 node check.mjs
+# The command-line tool, as `npx datalite` runs it from the installed package.
+node -e 'import("datalite").then(async (d) => { const c = await d.connect({ store: { backend: "file", path: "cli-db" } }); await c.transact([{ "a/b": 1 }]); await c.close(); })'
+npx --no-install datalite --version
+npx --no-install datalite query cli-db '[:find ?v . :where [_ :a/b ?v]]' --format edn | grep -qx 1
+echo "pack-check: npx datalite works"
