@@ -65,6 +65,7 @@ export async function storeKey(config) {
     case "indexeddb": return `indexeddb:${requireString(config.name, "store.name")}`;
     case "sqlite": return `sqlite:${config.path ?? ":memory:"}:${config.vfs ?? ""}`;
     case "tiered": return storeKey(tieredBackend(config));  // the backend is the database
+    case "custom": return `custom:${requireString(config.name, "store.name")}`;
     default: throw new DataliteError("store-error", `unknown store backend ${describe(config.backend)}`);
   }
 }
@@ -76,7 +77,10 @@ export async function openBackend(config) {
     switch (backendKind(config)) {
       case "file": {
         if (typeof globalThis.process?.versions?.node !== "string") throw storeError('the "file" backend needs Node.js');
-        const { FileStore } = await import("./stores/file.js");
+        // A computed specifier: bundlers for browsers and edge runtimes must
+        // not follow it into node:fs.
+        const fileStore = "./stores/file.js";
+        const { FileStore } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fileStore);
         return FileStore.open(requireString(config.path, "store.path"));
       }
       case "indexeddb": {
@@ -86,6 +90,15 @@ export async function openBackend(config) {
       case "sqlite": {
         const { SqliteStore } = await import("./stores/sqlite.js");
         return await SqliteStore.open({ path: config.path, vfs: config.vfs, ...(config.options ?? {}) });
+      }
+      case "custom": {
+        // A store the application brings: open() resolves to an object with
+        // the interface of js/stores/ (get, put, del, list, readRoot,
+        // writeRoot, sync; optionally whenDurable, close, stats, readOnly,
+        // and clear() for deleteDatabase). Each connect() (and
+        // deleteDatabase) calls open() anew.
+        if (typeof config.open !== "function") throw new DataliteError("invalid-input", 'a "custom" store needs { name, open: () => Promise<Store> }');
+        return await config.open();
       }
       case "tiered": {
         const front = config.frontend?.backend === "memory" ? new MemoryStore() : await openBackend(config.frontend);
@@ -140,8 +153,12 @@ export async function deleteBackend(config) {
     default: {
       const store = await openBackend(config);
       try {
-        store.del(store.list());
+        // The root must go too (a root without its nodes is a corrupt
+        // database): stores say how with clear().
+        if (typeof store.clear !== "function") throw storeError(`this store cannot delete its database (it has no clear())`);
+        store.clear();
         store.sync();
+        await store.whenDurable?.();  // stores that commit asynchronously
       } finally {
         store.close?.();
       }

@@ -7,6 +7,7 @@
 //   // messages { id, op, args } -> { id, ok, result } | { id, ok: false, code, message }
 //   open { path, schema?, durability?, pool? }   transact { txData, txMeta? }
 //   load { datoms }   q { query, inputs? }   pull { pattern, eid }   stats   flush   close
+//   drop { path, pool? }  (deleteDatabase)
 //
 // Workers have no import maps, so sqlite-wasm is imported by URL (the demo
 // server serves node_modules/@sqlite.org/sqlite-wasm/) and handed to the
@@ -16,6 +17,9 @@ import * as d from "/js/index.js";
 import sqlite3InitModule from "/node_modules/@sqlite.org/sqlite-wasm/index.mjs";
 
 let conn = null;
+
+const storeConfig = (path, pool) =>
+  ({ backend: "sqlite", path, vfs: "opfs-sahpool", options: { sqlite3InitModule, ...(pool ? { pool } : {}) } });
 
 function connection() {
   if (!conn) throw new d.DataliteError("closed", "no database is open in this worker (send open first)");
@@ -32,7 +36,7 @@ const ops = {
       schema,
       durability,
       ...(tailMaxTxs ? { tailMaxTxs } : {}),
-      store: { backend: "sqlite", path, vfs: "opfs-sahpool", options: { sqlite3InitModule, ...(pool ? { pool } : {}) } },
+      store: storeConfig(path, pool),
     });
     const db = conn.db();
     return {
@@ -65,6 +69,15 @@ const ops = {
   async flush() {
     await connection().flush();
     return true;
+  },
+  // deleteDatabase (the database must not be open here); returns
+  // databaseExists before and after.
+  async drop({ path = "/datalite.sqlite3", pool }) {
+    if (conn) throw new d.DataliteError("invalid-input", "close the database first");
+    await d.init();
+    const before = await d.databaseExists({ store: storeConfig(path, pool) });
+    await d.deleteDatabase({ store: storeConfig(path, pool) });
+    return { before, after: await d.databaseExists({ store: storeConfig(path, pool) }) };
   },
   async close() {
     await conn?.close();

@@ -6,7 +6,7 @@
 // transact resolving only after the IndexedDB transaction completed.
 // (js/stores/indexeddb.js alone is tested in store-indexeddb.spec.mjs.)
 import { test, expect } from "@playwright/test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { VARIANTS, openEngineHarness, expectNoProblems } from "./engine-harness.mjs";
@@ -56,6 +56,22 @@ function pageHelpers() {
       return { conn, ms: performance.now() - t0 };
     },
     error: (err) => ({ name: err?.name, code: err?.code, message: String(err?.message ?? err) }),
+    // What IndexedDB itself holds for store `name` (no datalite code):
+    // the databases of the origin, and the node count and root size.
+    async raw(name) {
+      const names = (await indexedDB.databases()).map((x) => x.name);
+      if (!names.includes(`datalite:${name}`)) return { names, nodes: null, root: null };
+      const db = await new Promise((resolve, reject) => {
+        const req = indexedDB.open(`datalite:${name}`);
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      const tx = db.transaction(["nodes", "meta"], "readonly");
+      const get = (req) => new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
+      const [nodes, root] = await Promise.all([get(tx.objectStore("nodes").count()), get(tx.objectStore("meta").get("root"))]);
+      db.close();
+      return { names, nodes, root: root ? root.byteLength : null };
+    },
     async attempt(f) {
       try {
         await f();
@@ -230,6 +246,18 @@ test("engine on IndexedDB: a reload in the middle of a stream of commits shows a
   expectNoProblems(problems);
 });
 
+// The profile's IndexedDB files (for failure messages).
+function profileFiles(dir) {
+  const base = path.join(dir, "Default", "IndexedDB");
+  try {
+    return readdirSync(base, { recursive: true }).map((f) => {
+      try { return `${f}:${statSync(path.join(base, f)).size}`; } catch { return f; }
+    }).join(" ");
+  } catch (err) {
+    return `(no ${base}: ${err.code})`;
+  }
+}
+
 test("engine on IndexedDB: the browser SIGKILLed mid-stream (on-disk profile) keeps every acknowledged commit, a complete prefix", async ({}, testInfo) => {
   test.setTimeout(120_000);
   const dir = mkdtempSync(path.join(tmpdir(), "datalite-e2e-engine-idb-"));
@@ -242,13 +270,15 @@ test("engine on IndexedDB: the browser SIGKILLed mid-stream (on-disk profile) ke
       const page = context.pages()[0] ?? await context.newPage();
       const problems = await openEngineHarness(page);
       const start = await page.evaluate(async () => {
+        const raw = await E.raw("killed");
         const { conn } = await E.connect("killed", { tailMaxTxs: 10 });
         const check = E.checkStream(conn.db());
         E.stream(conn, check.counter);
-        return check;
+        return { ...check, raw };
       });
-      expect(start.problems).toEqual([]);
-      expect(start.counter).toBeGreaterThanOrEqual(counter);
+      const at = `round ${round} start: ${JSON.stringify(start)} ${profileFiles(dir)}`;
+      expect(start.problems, at).toEqual([]);
+      expect(start.counter, at).toBeGreaterThanOrEqual(counter);
       await page.waitForFunction((target) => window.stream.error || window.stream.acked >= target, start.counter + 30);
       const before = await page.evaluate(() => ({ ...window.stream }));
       expect(before.error).toBeNull();
@@ -260,14 +290,17 @@ test("engine on IndexedDB: the browser SIGKILLed mid-stream (on-disk profile) ke
       const page2 = again.pages()[0] ?? await again.newPage();
       const problems2 = await openEngineHarness(page2);
       const after = await page2.evaluate(async () => {
+        const raw = await E.raw("killed");
         const { conn } = await E.connect("killed", { withSchema: false });
         const check = E.checkStream(conn.db());
+        const { nodes, storedBytes, maxTx } = conn.stats();
         await conn.close();
-        return check;
+        return { ...check, nodes, storedBytes, maxTx, raw };
       });
       log.push(`round ${round}: acknowledged at least ${before.acked} before SIGKILL; reopened at ${after.counter}`);
-      expect(after.problems).toEqual([]);
-      expect(after.counter).toBeGreaterThanOrEqual(before.acked);  // the stream went on after this reading: a lower bound
+      const where = `round ${round}: ${JSON.stringify(after)} ${profileFiles(dir)}`;
+      expect(after.problems, where).toEqual([]);
+      expect(after.counter, where).toBeGreaterThanOrEqual(before.acked);  // the stream went on after this reading: a lower bound
       counter = after.counter;
       expectNoProblems(problems2);
       await again.close();

@@ -142,3 +142,18 @@ test("engine on sqlite/OPFS in a worker: a second tab's connect() is refused (st
   expectNoProblems(problems1);
   expectNoProblems(problems2);
 });
+
+test("engine on sqlite/OPFS in a worker: deleteDatabase removes the database (nodes and root); a new one starts empty", async ({ page }) => {
+  const problems = await openEngineHarness(page);
+  await startWorker(page);
+  await call(page, "open", { path: "/e2e-drop.sqlite3", schema });
+  await call(page, "transact", { txData: people(0, 20) });
+  await call(page, "close");
+  expect(await call(page, "drop", { path: "/e2e-drop.sqlite3" })).toEqual({ before: true, after: false });
+  const fresh = await call(page, "open", { path: "/e2e-drop.sqlite3", schema });
+  expect(fresh.datoms).toBe(0);
+  await call(page, "transact", { txData: people(100, 2) });
+  expect(await call(page, "q", { query: "[:find (count ?e) . :where [?e :person/email]]" })).toBe(2);
+  await call(page, "close");
+  expectNoProblems(problems);
+});

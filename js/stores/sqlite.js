@@ -405,6 +405,20 @@ export class SqliteStore {
     }
   }
 
+  // Deletes every node and the root (deleteDatabase): part of the open
+  // transaction, like any write; sync() commits it.
+  clear() {
+    this.#usable();
+    this.#begin();
+    try {
+      this.#db.exec("DELETE FROM nodes; DELETE FROM meta;");
+    } catch (err) {
+      throw this.#writeFailed(err, "clearing the store");
+    }
+    this.#nodes = 0;
+    this.#bytes = 0;
+  }
+
   // COMMIT: everything written since the last sync(), atomically.
   sync() {
     this.#usable();
