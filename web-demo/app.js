@@ -7,7 +7,7 @@
 // edit anywhere shows up everywhere.
 import * as d from "/js/index.js";
 import * as model from "./model.js";
-import { databaseConfig, describeStore, FALLBACK_STORE, storeFromUrl } from "./config.js";
+import { databaseConfig, describeStore, FALLBACK_STORE, STORE_CHOICES, storeFromUrl, storeKind } from "./config.js";
 import { $, h, clear, formatTime } from "./dom.js";
 import { createTasks } from "./tasks.js";
 import { createHistory } from "./history.js";
@@ -19,7 +19,9 @@ const app = {
   config: null,
   variant: "?",
   loadMs: 0,
+  openMs: 0,       // connect(): opening the store (IndexedDB: prefetching it)
   storeNote: "",
+  saving: 0,       // transactions not yet durable
   unlisten: null,
   activity: [],
 
@@ -29,8 +31,16 @@ const app = {
 
   // A change is { txData, note }; the note is stored on the transaction
   // entity (:tx/note) so the history can say what happened.
-  transact({ txData, note }) {
-    return this.conn.transact(txData, note ? { "tx/note": note } : undefined);
+  // Resolves once the transaction is durable (durability "strict").
+  async transact({ txData, note }) {
+    this.saving++;
+    renderSaveState();
+    try {
+      return await this.conn.transact(txData, note ? { "tx/note": note } : undefined);
+    } finally {
+      this.saving--;
+      renderSaveState();
+    }
   },
 };
 
@@ -49,7 +59,10 @@ function fatal(err) {
 
 async function openConnection(store) {
   const config = databaseConfig(store);
-  return { config, conn: await d.connect(config) };
+  const t0 = performance.now();
+  const conn = await d.connect(config);
+  app.openMs = performance.now() - t0;
+  return { config, conn };
 }
 
 function attach(conn, config) {
@@ -60,7 +73,15 @@ function attach(conn, config) {
 
 async function seedIfEmpty() {
   const hasTasks = app.db().q(`[:find ?t . :where [?t :task/title]]`) !== null;
-  if (!hasTasks) await app.transact({ txData: model.seedTx(), note: "seed data" });
+  if (!hasTasks && !app.conn.stats().readOnly) await app.transact({ txData: model.seedTx(), note: "seed data" });
+}
+
+// A second tab on the same IndexedDB database opens it read-only (one
+// writer per database): it shows the data as of its opening, edits fail.
+function noteReadOnly() {
+  if (app.conn.stats().readOnly) {
+    app.storeNote = "read-only: another tab has this database open for writing; close it and reload to edit";
+  }
 }
 
 // ------------------------------------------------------------------ live updates
@@ -92,10 +113,31 @@ function renderStatus() {
     " · crossOriginIsolated ", h("b", { dataset: { testid: "isolated" } }, String(isolated)),
     " · loaded in ", `${app.loadMs.toFixed(0)} ms`,
     " · store ", h("span", { dataset: { testid: "store" } }, describeStore(app.config.store)),
+    app.config.store.backend !== "memory" && h("span", { dataset: { testid: "open-ms" } }, ` opened in ${app.openMs.toFixed(0)} ms`),
     app.storeNote && h("span", { class: "warn" }, ` (${app.storeNote})`),
     " · ", h("span", { dataset: { testid: "datoms" } }, `${db.count} datoms`),
     " · basis tx ", String(db.maxTx),
     " · ", h("a", { href: other + location.search }, isolated ? "open without isolation" : "open with COOP/COEP"));
+}
+
+function renderSaveState() {
+  const el = $("#save-state");
+  if (!el || !app.config) return;
+  const durable = app.config.store.backend !== "memory";
+  el.dataset.saving = String(app.saving);
+  el.textContent = app.saving ? "saving…" : app.conn?.stats().readOnly ? "read-only" : durable ? "all changes saved" : "not persisted";
+}
+
+// The store switch: reloads the page with ?store=<choice>.
+function renderStoreSwitch() {
+  const select = $("#store-switch");
+  const current = app.config.store === FALLBACK_STORE ? "memory" : storeKind(location.href);
+  clear(select, STORE_CHOICES.map((c) => h("option", { value: c.value, selected: c.value === current }, c.label)));
+  select.onchange = () => {
+    const url = new URL(location.href);
+    url.searchParams.set("store", select.value);
+    location.assign(url);
+  };
 }
 
 function renderAll() {
@@ -129,7 +171,10 @@ async function start() {
   app.history = createHistory(app);
   app.console = createConsole(app);
   attach(opened.conn, opened.config);
+  noteReadOnly();
   await seedIfEmpty();
+  renderStoreSwitch();
+  renderSaveState();
   renderAll();
   app.console.run();
 
@@ -140,6 +185,13 @@ async function start() {
 }
 
 async function reset() {
+  // deleteDatabase from a read-only tab would delete the writer tab's
+  // database under it (IndexedDB lets any tab delete a database).
+  if (app.conn.stats().readOnly) {
+    app.storeNote = "read-only: reset from the tab that has the database open for writing";
+    renderStatus();
+    return;
+  }
   app.unlisten?.();
   await app.conn.close();
   await d.deleteDatabase(app.config);

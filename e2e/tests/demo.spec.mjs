@@ -161,10 +161,11 @@ test.describe("web demo", () => {
   });
 });
 
-test("a store the build does not have falls back to memory and says so", async ({ page }) => {
-  const { errors } = await openDemo(page, "/web-demo/?store=indexeddb");
+test("a store that cannot be opened falls back to memory and says so", async ({ page }) => {
+  const { errors } = await openDemo(page, "/web-demo/?store=no-such-backend");
   await expect(page.getByTestId("store")).toContainText("memory");
-  await expect(page.getByTestId("status")).toContainText("IndexedDB \"datalite-web-demo\" unavailable: store-error");
+  await expect(page.getByTestId("status")).toContainText("no-such-backend unavailable: store-error");
+  await expect(page.getByTestId("store-switch")).toHaveValue("memory");
   await expect(taskItems(page)).toHaveCount(SEED_TASKS);
   expect(errors).toEqual([]);
 });
