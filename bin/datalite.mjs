@@ -68,6 +68,7 @@ const COMMANDS = {
 What a stored database holds:
   datoms        current datoms, and datoms with history
   transactions  transactions recorded (:db/txInstant), max tx and max entity id
+  time span     the first and the last transaction's instant
   history       datoms kept only for history (retracted values and their
                 retractions), i.e. history depth beyond the current state
   tail          transactions committed since the last checkpoint (replayed on open)
@@ -246,6 +247,42 @@ function errorLine(err) {
 const runtime = (code, message) => new d.DataliteError(code, message);
 const plural = (n, word) => `${grouped(n)} ${word}${n === 1 ? "" : "s"}`;
 
+// Ctrl-C while the main thread waits (worker tasks, file writes): stop the
+// worker, undo what the command started (a half-written destination or
+// temporary file), exit with status 130. Engine calls on the main thread
+// (restore) cannot be interrupted this way; Ctrl-C then ends the process at
+// once, and since a store only switches to a complete root, what remains is
+// an empty store that a new attempt accepts.
+const interruptible = { worker: null, progress: null, cleanups: new Set() };
+let interrupting = false;
+async function interrupted() {
+  if (interrupting) process.exit(130);
+  interrupting = true;
+  interruptible.progress?.abort();
+  try {
+    await interruptible.worker?.terminate();
+  } catch {
+    // gone already
+  }
+  for (const fn of interruptible.cleanups) {
+    try {
+      fn();
+    } catch {
+      // best effort
+    }
+  }
+  process.stderr.write("datalite: interrupted\n");
+  process.exit(130);
+}
+function onInterrupt(cleanup) {
+  if (interruptible.cleanups.size === 0) process.on("SIGINT", interrupted);
+  interruptible.cleanups.add(cleanup);
+  return () => {
+    interruptible.cleanups.delete(cleanup);
+    if (interruptible.cleanups.size === 0) process.off("SIGINT", interrupted);
+  };
+}
+
 // ------------------------------------------------------------------ stores
 
 const hasRoot = (dir) => fs.existsSync(path.join(dir, "root.0")) || fs.existsSync(path.join(dir, "root.1"));
@@ -362,6 +399,7 @@ async function openForReading(dir) {
 function runWorker(task, params, progress, transfer = []) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL("./lib/worker.mjs", import.meta.url), { workerData: { task, params }, transferList: transfer });
+    interruptible.worker = worker;
     let poll = null;
     let pollDir = null;
     let settled = false;
@@ -373,7 +411,10 @@ function runWorker(task, params, progress, transfer = []) {
       if (settled) return;
       settled = true;
       stopPoll();
-      worker.terminate().finally(() => fn(value));
+      worker.terminate().finally(() => {
+        if (interruptible.worker === worker) interruptible.worker = null;
+        fn(value);
+      });
     };
     worker.on("message", (m) => {
       switch (m.type) {
@@ -516,7 +557,9 @@ function out(text) {
 }
 
 function progressFor(command, options) {
-  return new Progress(process.stderr, `datalite ${command}`, { enabled: !options.quiet, interval: PROGRESS_INTERVAL_MS });
+  const progress = new Progress(process.stderr, `datalite ${command}`, { enabled: !options.quiet, interval: PROGRESS_INTERVAL_MS });
+  interruptible.progress = progress;
+  return progress;
 }
 
 // ------------------------------------------------------------------ commands
@@ -529,6 +572,7 @@ async function cmdStat({ dir }, options) {
     const history = db.history().count;
     const schema = db.schema();
     const transactions = db.q("[:find (count ?t) . :where [?t :db/txInstant]]") ?? 0;
+    const [firstTxInstant = null, lastTxInstant = null] = db.q("[:find [(min ?t) (max ?t)] :where [_ :db/txInstant ?t]]") ?? [];
     let usage = null;
     if (!options.quick) {
       usage = new Map();
@@ -558,7 +602,7 @@ async function cmdStat({ dir }, options) {
       datoms: db.count,
       historyDatoms: history,
       retractions: Math.max(0, Math.round((history - db.count) / 2)),
-      transactions, maxTx: db.maxTx, maxEid: db.maxEid,
+      transactions, firstTxInstant, lastTxInstant, maxTx: db.maxTx, maxEid: db.maxEid,
       tail: { transactions: stats.tailTxs, datoms: stats.tailDatoms },
       storage: { nodes: stats.nodes, storedBytes: stats.storedBytes, files: files.length, diskBytes, nodesLoaded: stats.nodesLoaded },
       attributeCount: attributes.length,
@@ -574,9 +618,10 @@ async function cmdStat({ dir }, options) {
       ["database", report.path],
       ["datoms", `${grouped(report.datoms)} current, ${grouped(history)} with history`],
       ["transactions", `${grouped(transactions)} (max tx ${report.maxTx}, max entity id ${grouped(report.maxEid)})`],
+      ...(firstTxInstant ? [["time span", `${firstTxInstant.toISOString()} .. ${lastTxInstant.toISOString()}`]] : []),
       ["history", `${grouped(history - db.count)} datoms beyond the current state: ${grouped(report.retractions)} retracted datoms, each kept with its retraction`],
-      ["tail", `${grouped(stats.tailTxs)} transactions, ${grouped(stats.tailDatoms)} datoms since the last checkpoint`],
-      ["storage", `${grouped(stats.nodes)} nodes, ${humanBytes(stats.storedBytes)} stored; ${files.length} files, ${humanBytes(diskBytes)} on disk`],
+      ["tail", `${plural(stats.tailTxs, "transaction")}, ${plural(stats.tailDatoms, "datom")} since the last checkpoint`],
+      ["storage", `${plural(stats.nodes, "node")}, ${humanBytes(stats.storedBytes)} stored; ${plural(files.length, "file")}, ${humanBytes(diskBytes)} on disk`],
       ["schema", `${plural(attributes.length, "attribute")} (${report.declaredAttributes} declared)${usage ? "" : "; --quick: datoms not counted"}`],
     ]));
     if (attributes.length) {
@@ -640,29 +685,42 @@ async function cmdDump({ dir }, options) {
   const file = options.output;
   if (!file && format === "binary" && process.stdout.isTTY)
     throw new UsageError("refusing to write a binary dump to a terminal: use -o FILE or redirect stdout", "dump");
+  if (file) {
+    const parent = path.dirname(path.resolve(file));
+    if (!fs.existsSync(parent)) throw runtime("not-found", `cannot write ${file}: no such directory ${parent}`);
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw runtime("invalid-input", `cannot write ${file}: it is a directory`);
+  }
   requireStore(dir);
   const progress = progressFor("dump", options);
-  const { payload, datoms } = await runWorker("dump", { dir, format }, progress);
-  const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
-  progress.start(`writing ${file ?? "stdout"}`, { total: size, unit: "bytes" });
-  if (file) {
-    const tmp = `${file}.tmp-${process.pid}`;
-    const stream = fs.createWriteStream(tmp);
-    try {
-      await once(stream, "open");
-      await writeChunks(stream, payload, progress);
-      stream.end();
-      await once(stream, "finish");
-      fs.renameSync(tmp, file);
-    } catch (err) {
-      stream.destroy();
-      fs.rmSync(tmp, { force: true });
-      throw err;
+  const tmp = file ? `${file}.tmp-${process.pid}` : null;
+  const forget = onInterrupt(() => tmp && fs.rmSync(tmp, { force: true }));
+  try {
+    const { payload, datoms } = await runWorker("dump", { dir, format }, progress);
+    const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+    progress.start(`writing ${file ?? "stdout"}`, { total: size, unit: "bytes" });
+    if (file) {
+      const stream = fs.createWriteStream(tmp);
+      try {
+        await once(stream, "open");
+        await writeChunks(stream, payload, progress);
+        stream.end();
+        await once(stream, "finish");
+        fs.renameSync(tmp, file);
+      } catch (err) {
+        stream.destroy();
+        fs.rmSync(tmp, { force: true });
+        throw err;
+      }
+    } else {
+      await writeChunks(process.stdout, payload, progress);
     }
-  } else {
-    await writeChunks(process.stdout, payload, progress);
+    progress.end(`${grouped(datoms)} datoms, ${humanBytes(size)} of ${format === "binary" ? "binary" : format.toUpperCase()} written to ${file ?? "stdout"}`);
+  } catch (err) {
+    progress.abort();
+    throw err;
+  } finally {
+    forget();
   }
-  progress.end(`${grouped(datoms)} datoms, ${humanBytes(size)} of ${format === "binary" ? "binary" : format.toUpperCase()} written to ${file ?? "stdout"}`);
 }
 
 async function cmdLoad({ dir, dump }, options) {
@@ -672,6 +730,7 @@ async function cmdLoad({ dir, dump }, options) {
   const bytes = await readInput(dump, progress, "dump");
   if (bytes.length === 0) throw runtime("invalid-input", `the dump ${dump === "-" ? "on stdin" : dump} is empty`);
   let result;
+  const forget = onInterrupt(cleanup);
   try {
     const params = {
       dir, bytes, format: options.format ?? "auto", schemaText,
@@ -682,6 +741,8 @@ async function cmdLoad({ dir, dump }, options) {
     progress.abort();
     cleanup();
     throw err;
+  } finally {
+    forget();
   }
   if (options.json) out(toJson(result));
   else {
@@ -695,6 +756,7 @@ async function cmdCopy({ src, dest }, options) {
   const cleanup = await prepareDest(dest, src);
   const progress = progressFor("copy", options);
   let result;
+  const forget = onInterrupt(cleanup);
   try {
     if (options.compact) {
       result = await runWorker("copy", { src, dest }, progress);
@@ -707,6 +769,8 @@ async function cmdCopy({ src, dest }, options) {
     progress.abort();
     cleanup();
     throw err;
+  } finally {
+    forget();
   }
   if (options.json) {
     out(toJson(result));
@@ -829,7 +893,7 @@ async function cmdGc({ dir }, options) {
       return;
     }
     out(renderReport([
-      ["removed", `${grouped(removed)} nodes`],
+      ["removed", plural(removed, "node")],
       ["nodes", `${grouped(before.nodes)} -> ${grouped(after.nodes)}`],
       ["stored", `${humanBytes(before.storedBytes)} -> ${humanBytes(after.storedBytes)}`],
       ["on disk", `${humanBytes(before.diskBytes)} -> ${humanBytes(after.diskBytes)}`],

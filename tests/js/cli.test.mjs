@@ -248,6 +248,7 @@ describe("stat", () => {
     assert.match(text, new RegExp(`^tail\\s+${expected.stats.tailTxs} transactions, ${n(expected.stats.tailDatoms)} datoms since the last checkpoint$`, "m"));
     assert.match(text, new RegExp(`^storage\\s+${n(expected.stats.nodes)} nodes, `, "m"));
     assert.match(text, /^schema\s+10 attributes \(6 declared\)$/m);
+    assert.match(text, /^time span\s+\d{4}-\d\d-\d\dT[\d:.]+Z \.\. \d{4}-\d\d-\d\dT[\d:.]+Z$/m);
     // p39 was retracted: its own friend ref and p38's ref to it are gone
     assert.match(text, /^\s+:person\/friend\s+ref\s+many\s+-\s+-\s+38\s+38$/m, text);
     assert.match(text, /^\s+:person\/age\s+-\s+one\s+-\s+index\s+39\s+39$/m, text);
@@ -256,6 +257,7 @@ describe("stat", () => {
     assert.equal(s.historyDatoms, expected.history);
     assert.equal(s.maxTx, expected.maxTx);
     assert.equal(s.transactions, 303);
+    assert.ok(Date.parse(s.firstTxInstant) <= Date.parse(s.lastTxInstant));
     assert.equal(s.storage.nodes, expected.stats.nodes);
     assert.equal(s.storage.storedBytes, expected.stats.storedBytes);
     assert.equal(s.tail.transactions, expected.stats.tailTxs);
