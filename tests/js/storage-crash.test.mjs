@@ -2,8 +2,8 @@
 // at the level of the whole engine: 200 trials, two children at a time (see
 // tests/js/support/engine-crash.mjs for what each trial does and checks).
 // 1000 trials: node tests/js/support/engine-crash.mjs --trials 1000
-// Time on this 2-core machine: 86 s for the 200 trials at a load average of
-// about 10 (other jobs running), 140 s at about 17; about 60 s of CPU.
+// Time of the 200 trials on this 2-core machine: 68 s when it is otherwise
+// idle, 140 s at a load average of about 17 (other jobs); about 65 s of CPU.
 //
 // Then the harness's own check: children with broken durability or atomicity
 // (acknowledging before the commit resolves; one transaction committed as
