@@ -163,10 +163,19 @@ export interface RestoreOptions {
   readChunk?: number;
   txParallelism?: number;
   onProgress?: (m: RestoreMetrics) => void;
+  /** On a browser page restore() runs in a dedicated Worker (the page's thread
+   *  only receives progress); `inline: true` runs it on the page instead
+   *  (blocking it for the whole restore). Node and workers always run inline. */
+  inline?: boolean;
 }
 export type RestoreReport = RestoreMetrics & {
   finalPendingCount: 0;
   durationSec: number;
   oldToNew?: (oldEid: number) => number;
+  /** Set when the restore ran in a Worker (browser pages): its engine build
+   *  and the time to start the worker and load that engine. */
+  inWorker?: boolean;
+  variant?: "st" | "mt";
+  workerStartMs?: number;
 };
 export function restore(options: RestoreOptions): Promise<RestoreReport>;
