@@ -45,10 +45,13 @@
 //
 // onProgress receives the worker's metrics (every 10 batches and at the end)
 // asynchronously, as messages arrive; it is never called after restore()
-// settles. The report is the inline one (oldToNew too) plus `inWorker: true`,
-// `variant` ("st" | "mt": the worker's engine) and `workerStartMs` (loading
-// the worker and its engine).
+// settles. The worker loads the engine build the page loaded (when it has
+// one; else the worker's default: mt when isolated). The report is the
+// inline one (oldToNew too) plus `inWorker: true`, `variant` ("st" | "mt":
+// the worker's engine) and `workerStartMs` (loading the worker and its
+// engine).
 import { DataliteError } from "./errors.js";
+import { currentEngine, isInitialised } from "./engine.js";
 import { Db, deserialize } from "./db.js";
 import { Connection, adoptRestored, connect } from "./connection.js";
 import { describe } from "./convert.js";
@@ -113,6 +116,9 @@ export async function restoreInWorker(options, knobs) {
       destInPage,
       knobs: Object.fromEntries(KNOBS.map((k) => [k, knobs[k]])),
       progress: !!onProgress,
+      // The worker loads the build this page loaded (init({ threads: false })
+      // on an isolated page means st there too); its own default otherwise.
+      threads: isInitialised() ? currentEngine().variant === "mt" : undefined,
     };
     worker = new Worker(workerUrl(), { type: "module", name: "datalite-restore" });
     const result = await new Promise((resolve, reject) => {

@@ -22,7 +22,7 @@ self.onmessage = async ({ data }) => {
   const t0 = performance.now();
   let source = null;
   try {
-    const engine = await initEngine();
+    const engine = await initEngine(data.threads === undefined ? {} : { threads: data.threads });
     const startMs = performance.now() - t0;
     source = data.source.bytes ? deserialize(data.source.bytes) : data.source.config;
     const report = await restore({

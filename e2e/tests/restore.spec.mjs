@@ -14,12 +14,14 @@
 //   and its thread CPU time.
 // A task's CPU time is what the page itself spent: the hard assertion is
 // that no main-thread task used ≥ 50 ms of CPU while the restore ran (the
-// control test runs the restore inline on the page and sees seconds). The
+// control test runs the restore inline on the page: one task of 180-600 ms). The
 // rAF gap also depends on getting a core at all: this machine has 2 cores
 // shared with other jobs, and the restore's own threads (the worker, and in
 // mt up to 4 pthreads) compete with the page's thread for them. So the rAF
 // assertion (longest gap < 50 ms) is strict when the machine is not
-// overloaded (1-minute load average ≤ its core count); when it is, the test
+// overloaded (1-minute load average ≤ twice its core count: measured here,
+// gaps stayed at 20-40 ms up to a load of ~4 on 2 cores and reached
+// 100-300 ms at ~20, with the same code); when it is, the test
 // logs the gap, notes it as an annotation, and asserts only that frames kept
 // coming (≥ 30 per second) — the trace then shows the long gaps as
 // waiting, not work (wall ≫ CPU). Numbers for every run go to the log.
@@ -138,7 +140,7 @@ async function idleBaseline(page) {
   });
 }
 
-const overloaded = () => os.loadavg()[0] > os.cpus().length;
+const overloaded = () => os.loadavg()[0] > 2 * os.cpus().length;
 
 function checkFrames(run, label) {
   const load = os.loadavg()[0];
@@ -296,6 +298,36 @@ for (const { name: variant, isolated } of VARIANTS) {
     expectNoProblems(problems);
   });
 }
+
+test("isolated page that chose the single-threaded engine (init({ threads: false })): the restore Worker loads st too; errors keep their codes", async ({ page }) => {
+  const problems = await setup(page, true);
+  const out = await page.evaluate(async () => {
+    const d = await R.d();
+    await d.init({ threads: false });
+    const source = d.initDb(R.datoms(2000), R.schema);
+    const report = await d.restore({ source, dest: { store: { backend: "memory", id: "small" } } });
+    const conn = await d.connect({ store: { backend: "memory", id: "small" } });
+    const people = conn.db().q("[:find (count ?e) . :where [?e :p/name]]");
+    const errors = [];
+    for (const options of [
+      { source, dest: { store: { backend: "memory", id: "small" } } },           // not empty
+      { source: source.history(), dest: { store: { backend: "memory" } } },       // a history view
+      { source, dest: { store: { backend: "custom", name: "x", open: async () => null } } },
+      { source, dest: { store: { backend: "memory" } }, maxBatchSize: 0 },
+    ]) {
+      try {
+        await d.restore(options);
+        errors.push("resolved");
+      } catch (err) {
+        errors.push(err.code);
+      }
+    }
+    await conn.close();
+    return { variant: report.variant, inWorker: report.inWorker, people, errors, pageVariant: d.engineStats().variant, isolated: crossOriginIsolated };
+  });
+  expect(out).toEqual({ variant: "st", inWorker: true, people: 2000, errors: ["invalid-input", "invalid-input", "invalid-input", "invalid-input"], pageVariant: "st", isolated: true });
+  expectNoProblems(problems);
+});
 
 test("control: inline: true runs the restore on the page, and the same measurement sees the main thread blocked", async ({ page }) => {
   test.setTimeout(120_000);
