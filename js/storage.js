@@ -216,6 +216,7 @@ export class StoredDatabase {
     this.lastCommit = null;   // { nodesWritten, bytesWritten, checkpoint }
     this.syncTimer = null;
     this.syncError = null;
+    this.lastSync = performance.now();
     this.setDb(db);
   }
 
@@ -262,6 +263,16 @@ export class StoredDatabase {
   // relaxed within RELAXED_SYNC_MS, none waits for flush().
   async committed() {
     if (this.durability === "strict") return this.flush();
+    // A loop of awaited transactions never lets the timer run: sync inline
+    // once the last sync is RELAXED_SYNC_MS old.
+    if (this.durability === "relaxed" && performance.now() - this.lastSync >= RELAXED_SYNC_MS) {
+      if (this.syncTimer) {
+        clearTimeout(this.syncTimer);
+        this.syncTimer = null;
+      }
+      this.syncNow();
+      return;
+    }
     if (this.durability === "relaxed" && !this.syncTimer) {
       this.syncTimer = setTimeout(() => {
         this.syncTimer = null;
@@ -277,6 +288,7 @@ export class StoredDatabase {
 
   syncNow() {
     if (this.closed) return;
+    this.lastSync = performance.now();
     const e = currentEngine();
     e.begin().varint(this.storage);
     e.send(Op.StoreSync);

@@ -163,6 +163,9 @@ struct Ctx {
         minKids(std::max<uint32_t>(2, c.branchFanout / 4)),
         planW(c.leafBytes > 65535 ? 4 : 2) {}
   bool underfull(const Node* n) const {
+    // An unloaded stored sibling was a valid node when stored: judging it
+    // would load it from the store just to look (tail replay on open).
+    if (n->isStub() && !static_cast<const Stub*>(n)->loaded.load(std::memory_order_acquire)) return false;
     n = resolved(n);
     if (n->isLeaf()) return asLeaf(n)->payloadBytes() < minLeaf;
     return asBranch(n)->size() < minKids;
@@ -934,6 +937,12 @@ size_t BTree::apply(std::span<const Edit> edits) {
     size_ = keys.size();
     return keys.size();
   }
+  // Load the stored nodes on every edited path first: a store-error then
+  // surfaces before anything is allocated or changed (the edit pass below
+  // is not written to unwind half-built nodes).
+  if (!root_->isLeaf())
+    for (const Edit& e : edits)
+      for (const Node* n = root_; !n->isLeaf();) n = asBranch(n)->child(asBranch(n)->route(e.key));
   bool mut = sole(root_);
   Out r;
   if (!applyNode(root_, mut, edits, c, r)) return 0;
