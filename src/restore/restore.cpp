@@ -432,7 +432,11 @@ void runPass(Shared& sh, Committer& committer, const std::vector<AttrId>& attrs)
 
 }  // namespace
 
-Result restore(const Db& source, const Options& options) {
+Result restore(const Db& source, const Options& requested) {
+  Options options = requested;
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  options.threads = false;  // the single-threaded wasm build: the same pipeline, inline
+#endif
   if (source.view() != DbView::Current)
     raise(ErrorCode::InvalidInput, "restore copies the current state: pass a current db, not an asOf/since/history view");
   if (options.maxBatchSize == 0 || options.maxBatchSize > (1u << 24))
