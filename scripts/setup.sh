@@ -5,7 +5,7 @@
 #   scripts/setup.sh native    only the native toolchain
 set -euo pipefail
 
-packages=(cmake g++ ninja-build catch2 ccache)
+packages=(cmake g++ ninja-build catch2 ccache clang libclang-rt-14-dev)
 if [ "${1:-all}" != "native" ]; then
   packages+=(emscripten nodejs npm)
   [ "${1:-all}" = "all" ] && packages+=(chromium)

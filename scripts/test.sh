@@ -2,12 +2,15 @@
 # Sets up the machine and runs every test:
 #   1. the Catch2 suites of each engine layer (CTest), optimized build
 #   2. the same under ASan + UBSan
-#   3. the same suites compiled to wasm32 and run under Node
-#   4. the wasm package: Node tests (node --test) incl. the TypeScript check
-#   5. the packed tarball, installed into a scratch project
-#   6. browser tests (Playwright + Chromium) against the web demo
-#   7. edge runtimes: the examples in real workerd and Deno
-# Skips: DATALITE_SKIP_ASAN=1, DATALITE_SKIP_E2E=1, DATALITE_SKIP_EDGE=1.
+#   3. every libFuzzer harness briefly (clang + ASan + UBSan; tests/fuzz)
+#   4. the Catch2 suites compiled to wasm32 and run under Node
+#   5. the wasm package: Node tests (node --test) incl. the TypeScript check
+#      and the bad-input suite
+#   6. the packed tarball, installed into a scratch project
+#   7. browser tests (Playwright + Chromium) against the web demo
+#   8. edge runtimes: the examples in real workerd and Deno
+# Skips: DATALITE_SKIP_ASAN=1, DATALITE_SKIP_FUZZ=1, DATALITE_SKIP_E2E=1,
+# DATALITE_SKIP_EDGE=1; DATALITE_FUZZ_SECONDS (default 30) per harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -26,6 +29,11 @@ if [ "${DATALITE_SKIP_ASAN:-0}" != "1" ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j2
   summary+=("asan+ubsan ctest: passed")
+fi
+
+if [ "${DATALITE_SKIP_FUZZ:-0}" != "1" ]; then
+  bash scripts/fuzz.sh --seconds "${DATALITE_FUZZ_SECONDS:-30}"
+  summary+=("fuzz harnesses (libFuzzer, ${DATALITE_FUZZ_SECONDS:-30} s each): passed")
 fi
 
 DATALITE_WASM_TESTS=1 bash scripts/build-wasm.sh

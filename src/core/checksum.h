@@ -17,4 +17,14 @@ uint32_t crc32(std::string_view bytes);
 // stored node addresses depend on it.
 std::array<uint8_t, 16> hash128(std::string_view bytes);
 
+// Whether decoders verify checksums and content addresses. The fuzz builds
+// (tests/fuzz, compiled with libFuzzer's conventional macro) skip the checks
+// so that mutated bytes reach the decoding logic behind them; every other
+// build verifies.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+inline constexpr bool kVerifyChecksums = false;
+#else
+inline constexpr bool kVerifyChecksums = true;
+#endif
+
 }  // namespace datalite

@@ -86,9 +86,7 @@ struct StringObject final : HeapObject {
 struct UuidObject final : HeapObject {
   uint8_t bytes[16];
 };
-struct SeqObject final : HeapObject {
-  std::vector<Value> items;  // vector/list/set items; map: k0 v0 k1 v1 ...
-};
+struct SeqObject;  // defined after Value: it holds a vector of Values
 struct TaggedObject;
 
 struct Uuid16 {
@@ -175,7 +173,7 @@ class Value {
   const Interned& interned() const { return *static_cast<const Interned*>(u_.cp); }
   const uint8_t* uuidBytes() const { return static_cast<const UuidObject*>(u_.p)->bytes; }
   // Vector, List, Set: the items. Map: keys and values interleaved.
-  const std::vector<Value>& items() const { return static_cast<const SeqObject*>(u_.p)->items; }
+  const std::vector<Value>& items() const;
   size_t count() const;  // collections: number of items (map: entries); strings: bytes
   const Value& at(size_t i) const { return items()[i]; }
   // Map lookup (linear for small maps); nullptr when absent.
@@ -217,6 +215,12 @@ class Value {
     const HeapObject* p;
   } u_;
 };
+
+struct SeqObject final : HeapObject {
+  std::vector<Value> items;  // vector/list/set items; map: k0 v0 k1 v1 ...
+};
+
+inline const std::vector<Value>& Value::items() const { return static_cast<const SeqObject*>(u_.p)->items; }
 
 struct TaggedObject final : HeapObject {
   std::string tag;
