@@ -1401,6 +1401,11 @@ class Executor {
     std::unique_ptr<DistinctRows> seedIndex;
     Rel facts;  // columns 0..arity-1 (as pseudo vars)
     std::unique_ptr<DistinctRows> factIndex;  // over facts (the table does not move)
+    // Facts hashed on the bound (masked) positions: a call reads the facts of
+    // its seeds only, not the whole table (a long recursive chain otherwise
+    // rescans every fact in every round).
+    std::unique_ptr<RowTable> factsBySeed;
+    std::vector<int> maskCols;
     // Semi-naive bookkeeping: what the previous round added (delta) and
     // which seeds have not been evaluated yet.
     size_t roundStart = 0, deltaLo = 0, deltaHi = 0;
@@ -1424,8 +1429,13 @@ class Executor {
     for (size_t i = 0; i < arity; ++i) t->facts.vars.push_back(static_cast<VarId>(i));
     t->factIndex = std::make_unique<DistinctRows>(t->facts, 64);
     for (size_t i = 0; i < arity; ++i)
-      if (mask[i]) t->seeds.vars.push_back(static_cast<VarId>(i));
+      if (mask[i]) {
+        t->seeds.vars.push_back(static_cast<VarId>(i));
+        t->maskCols.push_back(static_cast<int>(i));
+      }
     t->seedIndex = std::make_unique<DistinctRows>(t->seeds, 64);
+    if (!t->maskCols.empty())
+      t->factsBySeed = std::make_unique<RowTable>(t->facts.cells.data(), arity, t->maskCols, 64);
     tables_.push_back(std::move(t));
     return *tables_.back();
   }
@@ -1453,6 +1463,9 @@ class Executor {
     // Seeds: the bound argument values of every binding.
     Rel bindings = boundVars.empty() ? unitRel() : project(f, boundVars);
     std::vector<Value> seed;
+    Rel callSeeds;  // this call's distinct seeds
+    callSeeds.vars = t.seeds.vars;
+    DistinctRows callSeedSet(callSeeds, bindings.nrows);
     for (size_t r = 0; r < bindings.nrows; ++r) {
       seed.clear();
       for (size_t i = 0; i < arity; ++i) {
@@ -1464,6 +1477,7 @@ class Executor {
         // An unbound call: its table has no seeds, only a first evaluation.
         continue;
       }
+      callSeedSet.add(seed.data());
       if (t.seedIndex->add(seed.data())) markChanged();
     }
     if (!inFixpoint_) solveRules(nullptr);
@@ -1486,20 +1500,42 @@ class Executor {
       from = t.deltaLo;
       to = t.deltaHi;
     }
-    for (size_t k = from; k < to; ++k) {
+    auto consider = [&](size_t k) {
       const Value* fact = t.facts.row(k);
-      bool ok = true;
-      for (size_t i = 0; i < arity && ok; ++i) {
+      for (size_t i = 0; i < arity; ++i) {
         const Term& term = c.terms[i];
-        if (term.isConst()) ok = fact[i] == term.constant;
-        else if (term.isVar()) {
+        if (term.isConst()) {
+          if (!(fact[i] == term.constant)) return;
+        } else if (term.isVar()) {
           int col = r.col(term.var);
-          ok = compareValues(fact[i], fact[firstPos[static_cast<size_t>(col)]]) == 0;
+          if (compareValues(fact[i], fact[firstPos[static_cast<size_t>(col)]]) != 0) return;
         }
       }
-      if (!ok) continue;
       for (size_t i = 0; i < firstPos.size(); ++i) row[i] = fact[firstPos[i]];
       r.addRow(row.data());
+    };
+    if (t.factsBySeed && callSeeds.nrows > 0) {
+      // Only the facts of this call's seeds (every fact of a masked table
+      // belongs to one seed).
+      std::vector<int> seedCols(callSeeds.width());
+      for (size_t i = 0; i < seedCols.size(); ++i) seedCols[i] = static_cast<int>(i);
+      if (&c == deltaClause_) {
+        // The delta is what the previous round produced: scanning it costs
+        // no more than that round did, where a seed's bucket holds all of
+        // its facts of every round.
+        RowTable seedTable(callSeeds.cells.data(), callSeeds.width(), seedCols, callSeeds.nrows);
+        for (size_t si = 0; si < callSeeds.nrows; ++si) seedTable.add(static_cast<uint32_t>(si));
+        for (size_t k = from; k < to; ++k)
+          if (seedTable.contains(t.facts.row(k), t.maskCols)) consider(k);
+      } else {
+        t.factsBySeed->rebase(t.facts.cells.data());
+        for (size_t si = 0; si < callSeeds.nrows; ++si)
+          t.factsBySeed->forEachMatch(callSeeds.row(si), seedCols, [&](uint32_t k) {
+            if (k >= from && k < to) consider(k);
+          });
+      }
+    } else {
+      for (size_t k = from; k < to; ++k) consider(k);
     }
     logStep("rule", c.form, r.nrows);
     addRel(f, std::move(r));
@@ -1684,6 +1720,10 @@ class Executor {
       const Value* row = facts.row(r);
       for (size_t i = 0; i < head.size(); ++i) fact[i] = row[facts.col(head[i])];
       if (t.factIndex->add(fact.data())) {
+        if (t.factsBySeed) {
+          t.factsBySeed->rebase(t.facts.cells.data());
+          t.factsBySeed->add(static_cast<uint32_t>(t.facts.nrows - 1));
+        }
         markChanged();
         if (++ruleFacts_ > options_.maxRows)
           raise(ErrorCode::LimitExceeded, "rule evaluation produced more than " + std::to_string(options_.maxRows) +
