@@ -646,6 +646,43 @@ export function fromEDN(text) {
 }
 
 // Engine-wide numbers for tests and diagnostics.
+// Engine-wide limits (README.md "Limits"): each call that would pass one
+// fails with limit-exceeded and changes nothing. Fields left out (or 0)
+// stay as they are; returns the limits now in force. maxMemoryBytes caps
+// the wasm heap the allocator may take (null: no cap below the wasm
+// maximum of 2 GiB).
+const LIMIT_FIELDS = ["maxMemoryBytes", "maxQueryRows", "maxRuleSteps", "maxPullDepth", "maxPullEntities",
+  "maxResultBytes"];
+
+export function setLimits(limits = {}) {
+  if (limits === null || typeof limits !== "object" || Array.isArray(limits))
+    throw new DataliteError("invalid-input", "setLimits expects an object of limits");
+  for (const key of Object.keys(limits)) {
+    if (!LIMIT_FIELDS.includes(key))
+      throw new DataliteError("invalid-input", `unknown limit '${key}' (known: ${LIMIT_FIELDS.join(", ")})`);
+  }
+  const values = LIMIT_FIELDS.map((key) => {
+    const v = limits[key];
+    if (v === undefined || v === 0) return 0;
+    if (key === "maxMemoryBytes" && v === null) return Number.MAX_SAFE_INTEGER;  // no cap
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw new DataliteError("invalid-input", `limit ${key} must be a positive integer, got ${String(v)}`);
+    return v;
+  });
+  const e = currentEngine();
+  e.begin();
+  for (const v of values) e.writer.varint(v);
+  const r = e.send(Op.SetLimits);
+  const out = {};
+  for (const key of LIMIT_FIELDS) out[key] = r.varint();
+  if (out.maxMemoryBytes === 0) out.maxMemoryBytes = null;
+  return out;
+}
+
+export function getLimits() {
+  return setLimits({});
+}
+
 export function engineStats() {
   const e = currentEngine();
   e.begin();

@@ -18,7 +18,7 @@ export const Op = Object.freeze({
   Info: 22, Serialize: 23, Deserialize: 24, ToSerializable: 25, FromSerializable: 26,
   ToEdn: 27, FromEdn: 28, InitDb: 29, Stats: 30, ReadEdn: 31, SchemaVersion: 32, EntityAttrs: 33,
   StoreOpen: 34, StoreTransact: 35, StoreCheckpoint: 36, StoreSync: 37, StoreGc: 38, StoreClose: 39,
-  StoreStats: 40, StoreLoad: 41, StoreSetCache: 42, Restore: 43,
+  StoreStats: 40, StoreLoad: 41, StoreSetCache: 42, Restore: 43, SetLimits: 44,
 });
 
 // Deno and workerd (Cloudflare Workers, nodejs_compat: on by default since
@@ -88,8 +88,16 @@ export class Engine {
     const m = this.module;
     const w = this.writer;
     if (w.length > this.requestCapacity) {
-      this.requestCapacity = Math.max(w.length, 2 * this.requestCapacity, 4096);
-      this.requestPtr = m.requestBuffer(this.requestCapacity);
+      let capacity = Math.max(w.length, 2 * this.requestCapacity, 4096);
+      let ptr = m.requestBuffer(capacity);
+      if (!ptr && capacity > w.length) ptr = m.requestBuffer((capacity = w.length));
+      // 0: the heap cannot hold the request; the old buffer is still valid.
+      if (!ptr) {
+        throw new DataliteError("limit-exceeded",
+          `out of memory: a request of ${w.length} bytes does not fit in the wasm heap (see setLimits)`);
+      }
+      this.requestCapacity = capacity;
+      this.requestPtr = ptr;
     }
     m.HEAPU8.set(w.bytes.subarray(0, w.length), this.requestPtr);
     const res = m.call(op, w.length);

@@ -66,6 +66,8 @@ export interface Config {
   // Durable stores: checkpoint the index nodes after this many tail
   // transactions (default 256).
   tailMaxTxs?: number;
+  /** Engine-wide limits, set when connecting (see setLimits). */
+  limits?: Limits;
 }
 
 export interface InitOptions {
@@ -74,6 +76,8 @@ export interface InitOptions {
   locateFile?: (file: string) => string;
   /** Use the -pthread build where possible (default: yes when SharedArrayBuffer works). */
   threads?: boolean;
+  /** Engine-wide limits to set once loaded (see setLimits). */
+  limits?: Limits;
 }
 
 export class Entity {
@@ -149,6 +153,20 @@ export function fromSerializable(obj: object | string): Db;
 export function deserialize(bytes: Uint8Array): Db;
 export function fromEDN(text: string): Db;
 export function engineStats(): { liveDbs: number; liveCursors: number; heapBytes: number; variant: "st" | "mt" };
+
+/** Engine-wide limits (README "Limits"); past one a call fails with limit-exceeded. */
+export interface Limits {
+  /** Heap ceiling in bytes; null: none below the wasm maximum (2 GiB). */
+  maxMemoryBytes?: number | null;
+  maxQueryRows?: number;
+  maxRuleSteps?: number;
+  maxPullDepth?: number;
+  maxPullEntities?: number;
+  maxResultBytes?: number;
+}
+/** Sets the given limits (others unchanged) and returns all limits in force. */
+export function setLimits(limits: Limits): Required<Limits>;
+export function getLimits(): Required<Limits>;
 
 export interface RestoreMetrics {
   datomsRead: number; datomsWritten: number; pendingCount: number; batches: number;

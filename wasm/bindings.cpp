@@ -10,9 +10,16 @@
 #include <emscripten/val.h>
 #include <malloc.h>
 
+#include <cstdint>
+#include <new>
+
 #include "api/session.h"
 #include "core/error.h"
 #include "store/store.h"
+
+// Emscripten's dlmalloc (system/lib/dlmalloc.c) defines these; its
+// malloc.h does not declare them.
+extern "C" size_t malloc_set_footprint_limit(size_t bytes);
 
 namespace {
 
@@ -87,6 +94,12 @@ datalite::api::Session& session() {
   static datalite::api::Session* s = [] {
     auto* created = new datalite::api::Session();
     created->heapBytes = [] { return static_cast<size_t>(mallinfo().uordblks); };
+    // dlmalloc's footprint limit: past it malloc returns null, operator new
+    // throws bad_alloc and the call fails with limit-exceeded (session.cpp).
+    created->setMemoryLimit = [](uint64_t bytes) -> uint64_t {
+      size_t limit = bytes >= SIZE_MAX ? SIZE_MAX : static_cast<size_t>(bytes);
+      return malloc_set_footprint_limit(limit);
+    };
 #ifdef __EMSCRIPTEN_PTHREADS__
     created->maxThreads = DATALITE_PTHREAD_POOL;  // the prestarted workers (cmake/wasm.cmake)
 #endif
@@ -95,8 +108,15 @@ datalite::api::Session& session() {
   return *s;
 }
 
-// Returns the address of a request buffer of at least n bytes.
-uintptr_t requestBuffer(uint32_t n) { return reinterpret_cast<uintptr_t>(session().requestBuffer(n)); }
+// Returns the address of a request buffer of at least n bytes, or 0 when
+// the heap cannot hold it (an exception must not unwind into Embind).
+uintptr_t requestBuffer(uint32_t n) {
+  try {
+    return reinterpret_cast<uintptr_t>(session().requestBuffer(n));
+  } catch (const std::bad_alloc&) {
+    return 0;
+  }
+}
 
 // Runs op over the first `length` bytes of the request buffer; returns the
 // address of the response (u32 length, status, payload).

@@ -73,6 +73,20 @@ char* Session::requestBuffer(size_t n) {
   return request_.data();
 }
 
+query::QueryOptions Session::queryOptions() const {
+  query::QueryOptions o;
+  o.maxRows = static_cast<size_t>(limits_.maxQueryRows);
+  o.maxRuleIterations = static_cast<size_t>(limits_.maxRuleSteps);
+  return o;
+}
+
+pull::PullOptions Session::pullOptions() const {
+  pull::PullOptions o;
+  o.maxDepth = static_cast<uint32_t>(limits_.maxPullDepth);
+  o.maxEntities = limits_.maxPullEntities;
+  return o;
+}
+
 uint32_t Session::adopt(Db db) {
   uint32_t h = nextHandle_++;
   if (nextHandle_ == 0) nextHandle_ = 1;  // 0 is never a handle
@@ -139,6 +153,10 @@ std::string_view Session::call(uint32_t op, std::string_view request) {
   try {
     Request in(*this, request);
     dispatch(op, in, out);
+    if (response_.size() > limits_.maxResultBytes)
+      raise(ErrorCode::LimitExceeded, "the result takes " + std::to_string(response_.size()) +
+                                          " bytes, more than maxResultBytes (" +
+                                          std::to_string(limits_.maxResultBytes) + ")");
     // A quiet moment (no cursor holds tree positions): loaded nodes beyond
     // the cache budgets can go.
     if (cursors_.empty())
@@ -242,10 +260,10 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       in.expectEnd();
       if (static_cast<Op>(opCode) == Op::Explain) {
         Value queryForm = form.isString() ? parsed->form : form;
-        out.value(query::explain(queryForm, args));
+        out.value(query::explain(queryForm, args, queryOptions()));
         return;
       }
-      query::QueryResult r = query::execute(*parsed, args);
+      query::QueryResult r = query::execute(*parsed, args, queryOptions());
       auto writeRow = [&](size_t row) {
         const Value* cells = r.cells.data() + row * r.width;
         if (r.keysKind == query::Query::Keys::None) {
@@ -289,7 +307,7 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       auto pattern = parsedPattern(in.value());
       Value eid = in.value();
       in.expectEnd();
-      out.value(pull::pull(db, *pattern, eid));
+      out.value(pull::pull(db, *pattern, eid, pullOptions()));
       return;
     }
     case Op::PullMany: {
@@ -297,7 +315,7 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       auto pattern = parsedPattern(in.value());
       std::vector<Value> eids = itemsOf(in.value(), "pullMany ids");
       in.expectEnd();
-      std::vector<Value> results = pull::pullMany(db, *pattern, eids);
+      std::vector<Value> results = pull::pullMany(db, *pattern, eids, pullOptions());
       out.tag(WireTag::Vector);
       out.varint(results.size());
       for (const Value& v : results) out.value(v);
@@ -536,6 +554,26 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       out.varint(dbs_.size());
       out.varint(cursors_.size());
       out.varint(heapBytes ? heapBytes() : 0);
+      return;
+    }
+    case Op::SetLimits: {
+      uint64_t* fields[] = {&limits_.maxMemoryBytes, &limits_.maxQueryRows, &limits_.maxRuleSteps,
+                            &limits_.maxPullDepth,   &limits_.maxPullEntities, &limits_.maxResultBytes};
+      uint64_t asked[6];
+      for (uint64_t& a : asked) a = in.varint();
+      in.expectEnd();
+      Limits next = limits_;
+      uint64_t* nextFields[] = {&next.maxMemoryBytes, &next.maxQueryRows, &next.maxRuleSteps,
+                                &next.maxPullDepth,   &next.maxPullEntities, &next.maxResultBytes};
+      for (int i = 0; i < 6; ++i)
+        if (asked[i]) *nextFields[i] = asked[i];
+      if (next.maxPullDepth > 100'000)
+        raise(ErrorCode::InvalidInput, "maxPullDepth above 100000 would overflow the stack");
+      if (next.maxResultBytes > (uint64_t{1} << 31))
+        raise(ErrorCode::InvalidInput, "maxResultBytes above 2 GiB cannot be addressed");
+      if (asked[0]) next.maxMemoryBytes = setMemoryLimit ? setMemoryLimit(asked[0]) : asked[0];
+      limits_ = next;
+      for (uint64_t* f : fields) out.varint(*f);
       return;
     }
     case Op::ReadEdn: {

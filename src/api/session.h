@@ -25,10 +25,12 @@ class StoredDatabase;
 
 namespace datalite::query {
 struct Query;
-}
+struct QueryOptions;
+}  // namespace datalite::query
 namespace datalite::pull {
 class Pattern;
-}
+struct PullOptions;
+}  // namespace datalite::pull
 
 namespace datalite::api {
 
@@ -92,6 +94,20 @@ enum class Op : uint32_t {
   // batches (varints), lastTxMs, avgTxMs, batchEfficiency, utilizationPct, elapsedMs
   // (double values). Progress goes to `restoreProgress` during the call.
   Restore = 43,
+  // Limits (Session::Limits): 6 varints in field order, 0 = leave as is ->
+  // the 6 values now in force.
+  SetLimits = 44,
+};
+
+// What one call may use before it fails with limit-exceeded (the engine
+// stays usable and no db changes). Defaults in README.md "Limits".
+struct Limits {
+  uint64_t maxMemoryBytes = 0;          // heap ceiling; 0: the wasm maximum (host hook below)
+  uint64_t maxQueryRows = 20'000'000;   // intermediate rows of one query (all relations)
+  uint64_t maxRuleSteps = 100'000;      // table evaluations of one rule fixpoint
+  uint64_t maxPullDepth = 256;          // nested levels of one pull result
+  uint64_t maxPullEntities = 1'000'000; // entity maps built by one pull call
+  uint64_t maxResultBytes = 512u << 20; // encoded size of one response
 };
 
 class Session {
@@ -126,6 +142,11 @@ class Session {
 
   // How the host measures its heap (wasm: mallinfo); 0 when unset.
   std::function<size_t()> heapBytes;
+  // Sets the host's heap ceiling (wasm: the allocator's footprint limit;
+  // 0: none below the wasm maximum) and returns the ceiling in force.
+  std::function<uint64_t(uint64_t)> setMemoryLimit;
+
+  const Limits& limits() const { return limits_; }
 
  private:
   struct Cursor;
@@ -137,6 +158,8 @@ class Session {
   uint32_t schemaVersion(const Db& db);
   std::shared_ptr<const query::Query> parsedQuery(const Value& form);
   std::shared_ptr<const pull::Pattern> parsedPattern(const Value& form);
+  query::QueryOptions queryOptions() const;
+  pull::PullOptions pullOptions() const;
 
   std::unordered_map<uint32_t, Db> dbs_;
   std::unordered_map<uint32_t, std::unique_ptr<Cursor>> cursors_;
@@ -151,6 +174,7 @@ class Session {
   std::unordered_map<std::string, std::shared_ptr<const pull::Pattern>> patternCache_;
   std::string response_;
   std::string request_;
+  Limits limits_;
   KeywordCache keywords_;
 };
 
