@@ -153,8 +153,8 @@ std::string_view Session::call(uint32_t op, std::string_view request) {
   try {
     Request in(*this, request);
     dispatch(op, in, out);
-    if (response_.size() > limits_.maxResultBytes)
-      raise(ErrorCode::LimitExceeded, "the result takes " + std::to_string(response_.size()) +
+    if (out.size() > limits_.maxResultBytes)
+      raise(ErrorCode::LimitExceeded, "the result takes " + std::to_string(out.size()) +
                                           " bytes, more than maxResultBytes (" +
                                           std::to_string(limits_.maxResultBytes) + ")");
     // A quiet moment (no cursor holds tree positions): loaded nodes beyond
@@ -164,7 +164,8 @@ std::string_view Session::call(uint32_t op, std::string_view request) {
   } catch (const DataliteError& e) {
     fail(e.codeName(), e.what());
   } catch (const std::bad_alloc&) {
-    fail(errorCodeName(ErrorCode::LimitExceeded), "Out of memory");
+    fail(errorCodeName(ErrorCode::LimitExceeded),
+         "Out of memory: the call needed more heap than maxMemoryBytes (or the wasm maximum) allows; nothing changed");
   } catch (const std::exception& e) {
     fail(errorCodeName(ErrorCode::InvalidInput), e.what());
   }

@@ -389,3 +389,54 @@ TEST_CASE("session: random requests to the store ops never crash") {
     REQUIRE(raw.size() >= 5);
   }
 }
+
+TEST_CASE("session: limits are set per session, refused when unsafe, and fail calls without changing state") {
+  Session s;
+  uint64_t ceiling = 0;
+  s.setMemoryLimit = [&](uint64_t bytes) { return ceiling = bytes; };
+  auto setLimits = [&](std::vector<uint64_t> fields) {
+    return call(s, Op::SetLimits, request([&](WireWriter& w) {
+      for (uint64_t f : fields) w.varint(f);
+    }));
+  };
+  auto limitsOf = [](const Response& r) {
+    WireReader in(r.payload);
+    std::vector<uint64_t> out;
+    for (int i = 0; i < 6; ++i) out.push_back(in.varint());
+    in.expectEnd();
+    return out;
+  };
+  Response now = setLimits({0, 0, 0, 0, 0, 0});
+  REQUIRE(now.ok);
+  CHECK(limitsOf(now) == std::vector<uint64_t>{0, 20'000'000, 100'000, 256, 1'000'000, 512u << 20});
+
+  Response refused = setLimits({0, 5, 0, 1'000'000, 0, 0});  // pull depth past the stack's reach
+  CHECK(refused.code == "invalid-input");
+  CHECK(s.limits().maxQueryRows == 20'000'000);  // nothing of the refused call applied
+
+  uint32_t db = emptyDb(s, "{}");
+  std::string tx = "[";
+  for (int i = 0; i < 50; ++i) tx += "{:n " + std::to_string(i) + "}";
+  tx += "]";
+  uint32_t filled = okDb(transact(s, db, tx.c_str()));
+  Response set = setLimits({64u << 20, 0, 0, 0, 0, 200});
+  INFO(set.code << ": " << set.message);
+  REQUIRE(set.ok);
+  CHECK(ceiling == (64u << 20));  // the host hook saw the ceiling
+  CHECK(limitsOf(set)[0] == (64u << 20));
+  CHECK(limitsOf(set)[5] == 200);
+
+  auto query = [&] {
+    return call(s, Op::Query, request([&](WireWriter& w) {
+      w.value(Value::string("[:find ?e ?n :where [?e :n ?n]]"));
+      w.varint(1);
+      w.byte(0);
+      w.varint(filled);
+    }));
+  };
+  Response big = query();
+  CHECK(big.code == "limit-exceeded");
+  CHECK(s.liveDbs() == 2);
+  CHECK(setLimits({0, 0, 0, 0, 0, 1u << 20}).ok);
+  CHECK(query().ok);
+}
