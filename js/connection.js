@@ -35,7 +35,18 @@ class MemoryDatabase {
 // same store share one (a single writer).
 const durableDatabases = new Map();
 
+// Databases inside transactSync (their transaction functions are running).
+const transacting = new WeakSet();
+
+function checkNotTransacting(database) {
+  if (transacting.has(database)) {
+    throw invalid("a transaction function cannot transact on (or load into) the database it runs in: " +
+      "return the tx-data instead");
+  }
+}
+
 function storeOf(config) {
+  if (config !== null && typeof config !== "object") throw invalid(`config must be an object, got ${describe(config)}`);
   const store = config?.store ?? { backend: "memory" };
   if (!store || typeof store !== "object") throw invalid(`store must be an object, got ${describe(store)}`);
   return store;
@@ -187,26 +198,35 @@ export class Connection {
     const database = this.#database;
     database.checkWritable?.();
     const before = database.db;
-    const expanded = expandTxFunctions(txData, before, this.#functions);
-    const enc = before.encoder();
-    const e = currentEngine();
-    const w = e.begin();
-    if (database.storage) w.varint(database.storage);
-    w.varint(before.handle);
-    writeTx(enc, expanded, txMeta);
-    enc.w.signedVarint(-1);  // tx instant: the wall clock
-    const r = e.send(database.storage ? Op.StoreTransact : Op.Transact);
-    const after = readDb(r);
-    const tx = r.varint();
-    const tempids = {};
-    const n = r.varint();
-    for (let i = 0; i < n; i++) {
-      const key = r.value();
-      tempids[String(key)] = r.varint();
+    let report;
+    // A transaction function that writes to the database it runs in would
+    // see its write lost (this transaction started from `before`).
+    checkNotTransacting(database);
+    transacting.add(database);
+    try {
+      const expanded = expandTxFunctions(txData, before, this.#functions);
+      const enc = before.encoder();
+      const e = currentEngine();
+      const w = e.begin();
+      if (database.storage) w.varint(database.storage);
+      w.varint(before.handle);
+      writeTx(enc, expanded, txMeta);
+      enc.w.signedVarint(-1);  // tx instant: the wall clock
+      const r = e.send(database.storage ? Op.StoreTransact : Op.Transact);
+      const after = readDb(r);
+      const tx = r.varint();
+      const tempids = {};
+      const n = r.varint();
+      for (let i = 0; i < n; i++) {
+        const key = r.value();
+        tempids[String(key)] = r.varint();
+      }
+      report = { dbBefore: before, dbAfter: after, txData: r.datoms(), tempids, tx };
+      if (database.storage) database.readCommit(r);
+      database.setDb(after);
+    } finally {
+      transacting.delete(database);
     }
-    const report = { dbBefore: before, dbAfter: after, txData: r.datoms(), tempids, tx };
-    if (database.storage) database.readCommit(r);
-    database.setDb(after);
     for (const listener of this.#listeners.values()) {
       try {
         listener(report);
@@ -248,6 +268,8 @@ export class Connection {
   // per-datom tx processing); otherwise they are added in one transaction.
   async load(datoms) {
     this.#checkOpen();
+    if (!Array.isArray(datoms)) throw invalid("load needs an array of datoms");
+    checkNotTransacting(this.#database);
     if (this.#queue.length || this.#draining) await this.#drainAll();
     const current = this.#database.db;
     this.#database.checkWritable?.();
@@ -272,7 +294,12 @@ export class Connection {
       this.#database.setDb(initDb(datoms, current.schema(), { keepHistory: this.#database.keepHistory }));
       return;
     }
-    const tx = datoms.map((d) => (Array.isArray(d) ? [":db/add", d[0], d[1], d[2]] : [":db/add", d.e, d.a, d.v]));
+    const tx = datoms.map((d) => {
+      const [eid, a, v] = Array.isArray(d) ? d : d && typeof d === "object" ? [d.e, d.a, d.v] : [];
+      // Prepared datoms name their entities: a string here would be a tempid.
+      if (typeof eid !== "number") throw invalid(`load datom needs a numeric entity id, got ${describe(d)}`);
+      return [":db/add", eid, a, v];
+    });
     this.transactSync(tx);
   }
 

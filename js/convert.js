@@ -177,6 +177,7 @@ export class TxEncoder {
         if (typeof v === "string") return w.keyword(stripColon(v));
         break;
       case "db.type/symbol":
+        if (v === "") throw invalid("a symbol cannot be empty");
         if (typeof v === "string") {
           w.byte(Tag.Symbol);
           return w.text(v);
@@ -259,15 +260,23 @@ export function encodeSchema(w, schema) {
   }
 }
 
+// The offending input, shortened, for error messages. Never throws: the
+// input may be hostile (circular, nested 100k deep, 100 MB long).
 export function describe(v) {
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return JSON.stringify(v.length > 120 ? v.slice(0, 117) + "..." : v);
   if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);  // JSON would say null for NaN
   if (v === undefined) return "undefined";
   try {
     const s = JSON.stringify(v, (_, x) => (typeof x === "bigint" ? `${x}n` : x));
     if (s !== undefined) return s.length > 120 ? s.slice(0, 117) + "..." : s;
   } catch {
-    // fall through
+    // circular or too deep: fall through
   }
-  return String(v);
+  try {
+    const s = String(v);
+    return s.length > 120 ? s.slice(0, 117) + "..." : s;
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }

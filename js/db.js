@@ -49,11 +49,13 @@ export class Db {
   }
 
   get handle() {
+    if (!(#handle in this)) throw invalid("not a Db value (made by emptyDb(), conn.db(), db.with() ...)");
     if (this.#handle === 0) throw new DataliteError("closed", "this Db value was disposed");
     return this.#handle;
   }
 
   get schemaVersion() {
+    if (!(#handle in this)) throw invalid("not a Db value (made by emptyDb(), conn.db(), db.with() ...)");
     return this.#schemaVersion;
   }
 
@@ -631,7 +633,14 @@ export function deserialize(bytes) {
 }
 
 export function fromSerializable(obj) {
-  const text = typeof obj === "string" ? obj : JSON.stringify(obj);
+  let text;
+  try {
+    text = typeof obj === "string" ? obj : JSON.stringify(obj);
+  } catch (err) {
+    // A circular object or a bigint (TypeError), or nesting that overflows the stack (RangeError).
+    const code = err instanceof RangeError ? "limit-exceeded" : "invalid-input";
+    throw new DataliteError(code, `fromSerializable needs the JSON-safe object toSerializable() returned: ${err.message}`, { cause: err });
+  }
   if (typeof text !== "string") throw invalid("fromSerializable needs the object toSerializable() returned");
   const e = currentEngine();
   e.begin().string(text);

@@ -354,7 +354,12 @@ export class StoredDatabase {
       try {
         e.send(Op.StoreClose);
       } finally {
-        this.store.close?.();
+        try {
+          this.store.close?.();
+        } catch (err) {
+          // A store's own failure (its final sync, a file it cannot close).
+          throw err instanceof DataliteError ? err : storeError(`closing the store failed: ${err?.message ?? err}`, err);
+        }
       }
     }
   }

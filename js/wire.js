@@ -13,7 +13,11 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const SMALL_LIMIT = 2 ** 52;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const MAX_DATE_MS = 8.64e15;
 const textEncoder = new TextEncoder();
+const isWellFormed = typeof String.prototype.isWellFormed === "function"
+  ? (s) => s.isWellFormed()
+  : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
 export function invalid(message) {
@@ -98,6 +102,9 @@ export class WireWriter {
         return;
       }
     }
+    // TextEncoder would turn a lone surrogate into U+FFFD: the value stored
+    // would not be the one given (and distinct strings would collide).
+    if (!isWellFormed(s)) throw invalid(`string with an unpaired UTF-16 surrogate (not valid Unicode): ${JSON.stringify(s.length > 60 ? s.slice(0, 57) + "..." : s)}`);
     const encoded = textEncoder.encode(s);
     this.varint(encoded.length);
     this.raw(encoded);
@@ -114,6 +121,7 @@ export class WireWriter {
   }
 
   keyword(name) {
+    if (name === "") throw invalid("a keyword or attribute name cannot be empty");
     this.byte(Tag.Keyword);
     this.text(name);
   }
@@ -159,6 +167,7 @@ export class WireWriter {
   instant(date) {
     const ms = date instanceof Date ? date.getTime() : date;
     if (!Number.isFinite(ms)) throw invalid(`invalid Date`);
+    if (Math.abs(ms) > MAX_DATE_MS) throw invalid(`instant ${ms} is outside the range of a Date (±8.64e15 ms)`);
     this.byte(Tag.Instant);
     this.signedVarint(Math.trunc(ms));
   }
@@ -395,7 +404,11 @@ export class WireReader {
         const out = {};
         for (let i = 0; i < n; i++) {
           const k = this.value();
-          out[typeof k === "string" ? k : String(k)] = this.value();
+          const key = typeof k === "string" ? k : String(k);
+          // A "__proto__" key (from :keys, :as or a map value) is data, not
+          // the object's prototype.
+          if (key === "__proto__") Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
+          else out[key] = this.value();
         }
         return out;
       }

@@ -428,6 +428,16 @@ export class FileStore {
     } else {
       // Never committed (or both slots unreadable): the oldest generation present.
       this._gen = gens.length ? Math.min(...gens) : 1;
+      // Every open writes a slot before any node goes to a pack, and commits
+      // alternate the two slots, so a crash always leaves one valid: nodes in
+      // a pack without a valid slot mean the slots were damaged or removed
+      // from outside. Opening that as an empty store would drop the data.
+      for (const n of names) {
+        const m = FILE_RE.exec(n);
+        if (m && m[2] === "pack" && fs.statSync(path.join(dir, n)).size > FILE_HEADER) {
+          throw new Error(`${dir} holds nodes (${n}) but neither root slot (root.0, root.1) is valid: the store is corrupt`);
+        }
+      }
     }
     const committedLength = best ? best.packLength : 0;
     if (!readOnly) {
