@@ -1,7 +1,10 @@
 #include "db/db_internal.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <limits>
+#include <cstring>
 
 #include "core/encoding.h"
 #include "core/error.h"
@@ -39,8 +42,11 @@ Value coerceToType(const Attribute& attr, ValueType type, const Value& v, bool i
       if (v.isInteger()) return Value::real(static_cast<double>(v.asLong()));
       mismatch(attr, v, "a double");
     case ValueType::Float:
-      if (v.isNumber()) return Value::real(static_cast<double>(static_cast<float>(v.toDouble())));
-      mismatch(attr, v, "a float");
+      // A finite double beyond the float range would round to infinity.
+      if (v.isNumber() && !(std::isfinite(v.toDouble()) &&
+                            std::fabs(v.toDouble()) > static_cast<double>(std::numeric_limits<float>::max())))
+        return Value::real(static_cast<double>(static_cast<float>(v.toDouble())));
+      mismatch(attr, v, "a float (within ±3.4e38)");
     case ValueType::BigInt:
       if (v.isInteger()) return Value::bigint(v.asLong());
       mismatch(attr, v, "a bigint");
@@ -150,42 +156,117 @@ bool lessFrom(std::string_view a, std::string_view b, size_t depth) {
   return a.substr(std::min(depth, a.size())) < b.substr(std::min(depth, b.size()));
 }
 
-// MSD radix sort: one counting pass per byte position, recursing into
-// buckets; small buckets and very deep positions fall back to comparison
-// sorting (keeps recursion shallow for long keys).
-void radixSort(std::string_view* keys, size_t n, size_t depth, std::string_view* scratch) {
-  constexpr size_t kSmall = 48;
-  constexpr size_t kMaxRadixDepth = 24;
-  if (n < kSmall || depth >= kMaxRadixDepth) {
+// Keys are sorted 8 bytes at a time: each key's bytes [depth, depth+8) are
+// loaded once as a big-endian uint64 (zero-padded past the key's end) into a
+// 16-byte record with a tag saying where the key ends (0..8: the key has that
+// many bytes left, 9: it goes on). Records sort by (chunk, tag), which is the
+// keys' byte order on that window: among equal padded chunks a key that ends
+// inside the window is a prefix of every longer one. Runs of equal chunks of
+// keys that go on are then sorted from depth+8 the same way.
+struct PrefixRec {
+  uint64_t chunk;
+  uint32_t tag;
+  uint32_t idx;
+};
+
+inline uint64_t loadChunk(std::string_view k, size_t depth, uint32_t& tag) {
+  size_t left = k.size() > depth ? k.size() - depth : 0;
+  if (left >= 8) {
+    uint64_t v;
+    std::memcpy(&v, k.data() + depth, 8);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    tag = left > 8 ? 9 : 8;
+    return v;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < left; ++i) v |= uint64_t(static_cast<unsigned char>(k[depth + i])) << (56 - 8 * i);
+  tag = static_cast<uint32_t>(left);
+  return v;
+}
+
+// Stable LSD radix sort of records by (chunk, tag) with kBits-bit digits;
+// passes where every record has the same digit are skipped. Returns the
+// buffer (a or b) holding the result.
+template <int kBits>
+PrefixRec* lsdSort(PrefixRec* a, PrefixRec* b, size_t n) {
+  constexpr int kDigits = 64 / kBits;
+  constexpr size_t kBuckets = size_t(1) << kBits;
+  constexpr uint64_t kMask = kBuckets - 1;
+  std::vector<uint32_t> counts((kDigits + 1) * kBuckets, 0);
+  uint32_t* tagCount = counts.data() + kDigits * kBuckets;  // tags are < 10 <= kBuckets
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t c = a[i].chunk;
+    for (int d = 0; d < kDigits; ++d) ++counts[d * kBuckets + ((c >> (d * kBits)) & kMask)];
+    ++tagCount[a[i].tag];
+  }
+  auto pass = [&](uint32_t* count, auto digitOf) {
+    uint32_t pos = 0;
+    for (size_t v = 0; v < kBuckets; ++v) {
+      uint32_t c = count[v];
+      count[v] = pos;
+      pos += c;
+    }
+    for (size_t i = 0; i < n; ++i) b[count[digitOf(a[i])]++] = a[i];
+    std::swap(a, b);
+  };
+  if (tagCount[a[0].tag] != n) pass(tagCount, [](const PrefixRec& r) { return r.tag; });
+  for (int d = 0; d < kDigits; ++d) {
+    uint32_t* count = counts.data() + d * kBuckets;
+    if (count[(a[0].chunk >> (d * kBits)) & kMask] == n) continue;
+    pass(count, [d](const PrefixRec& r) { return (r.chunk >> (d * kBits)) & kMask; });
+  }
+  return a;
+}
+
+void sortFrom(std::string_view* keys, size_t n, size_t depth, PrefixRec* recA, PrefixRec* recB,
+              std::string_view* scratch) {
+  constexpr size_t kSmall = 32;
+  constexpr size_t kMaxDepth = 64;
+  if (n < kSmall || depth >= kMaxDepth) {
     std::sort(keys, keys + n, [depth](std::string_view a, std::string_view b) { return lessFrom(a, b, depth); });
     return;
   }
-  size_t count[257] = {0};  // bucket 0: the key ends here
-  for (size_t i = 0; i < n; ++i)
-    ++count[keys[i].size() > depth ? static_cast<unsigned char>(keys[i][depth]) + 1 : 0];
-  size_t start[257];
-  size_t pos = 0;
-  for (int b = 0; b < 257; ++b) {
-    start[b] = pos;
-    pos += count[b];
-  }
-  size_t next[257];
-  std::copy(start, start + 257, next);
   for (size_t i = 0; i < n; ++i) {
-    int b = keys[i].size() > depth ? static_cast<unsigned char>(keys[i][depth]) + 1 : 0;
-    scratch[next[b]++] = keys[i];
+    uint32_t tag;
+    recA[i].chunk = loadChunk(keys[i], depth, tag);
+    recA[i].tag = tag;
+    recA[i].idx = static_cast<uint32_t>(i);
   }
+  PrefixRec* s;
+  if (n >= (size_t(1) << 16)) {
+    s = lsdSort<16>(recA, recB, n);
+  } else if (n >= 256) {
+    s = lsdSort<8>(recA, recB, n);
+  } else {
+    std::sort(recA, recA + n, [](const PrefixRec& a, const PrefixRec& b) {
+      return a.chunk != b.chunk ? a.chunk < b.chunk : a.tag < b.tag;
+    });
+    s = recA;
+  }
+  for (size_t i = 0; i < n; ++i) scratch[i] = keys[s[i].idx];
   std::copy(scratch, scratch + n, keys);
-  for (int b = 1; b < 257; ++b)
-    if (count[b] > 1) radixSort(keys + start[b], count[b], depth + 1, scratch);
+  // Recursion into [i, j) reuses recA/recB/scratch there only; s[j..] stays.
+  for (size_t i = 0; i < n;) {
+    uint64_t chunk = s[i].chunk;
+    uint32_t tag = s[i].tag;
+    size_t j = i + 1;
+    while (j < n && s[j].chunk == chunk && s[j].tag == tag) ++j;
+    if (tag == 9 && j - i > 1) sortFrom(keys + i, j - i, depth + 8, recA + i, recB + i, scratch + i);
+    i = j;
+  }
 }
 
 }  // namespace
 
 void sortKeys(std::vector<std::string_view>& keys) {
   if (std::is_sorted(keys.begin(), keys.end())) return;
+  if (uint64_t(keys.size()) >= (uint64_t(1) << 32)) {
+    std::sort(keys.begin(), keys.end());
+    return;
+  }
+  std::vector<PrefixRec> recA(keys.size()), recB(keys.size());
   std::vector<std::string_view> scratch(keys.size());
-  radixSort(keys.data(), keys.size(), 0, scratch.data());
+  sortFrom(keys.data(), keys.size(), 0, recA.data(), recB.data(), scratch.data());
 }
 
 void EditBatch::applyTo(index::BTree (&current)[kIndexCount], index::BTree (&temporal)[kIndexCount]) {
