@@ -911,6 +911,8 @@ Value fnLastIndexOf(const Call& c) {
 static_assert(sizeof(wchar_t) == 4, "regex matching assumes a 32-bit wchar_t");
 
 using RegexPtr = std::shared_ptr<const std::wregex>;
+constexpr int kMaxRegexNesting = 64;
+constexpr size_t kMaxRegexSource = 32 * 1024;
 
 std::wstring toWide(std::string_view s) {
   std::u32string cps = decodeUtf8(s);
@@ -966,6 +968,19 @@ class RegexCache {
       body.remove_prefix(4);
       flags |= std::regex_constants::icase;
     }
+    // The std::regex compiler recurses per nested group: bound the nesting
+    // so a hostile pattern cannot overflow the (wasm) stack.
+    int depth = 0, deepest = 0;
+    for (size_t i = 0; i < body.size(); ++i) {
+      if (body[i] == '\\') ++i;
+      else if (body[i] == '(') deepest = std::max(deepest, ++depth);
+      else if (body[i] == ')') --depth;
+    }
+    if (deepest > kMaxRegexNesting || body.size() > kMaxRegexSource)
+      raise(ErrorCode::LimitExceeded, std::string(c.name) + ": the regular expression nests " + std::to_string(deepest) +
+                                          " groups in " + std::to_string(body.size()) + " characters (limits: " +
+                                          std::to_string(kMaxRegexNesting) + " groups, " +
+                                          std::to_string(kMaxRegexSource) + " characters)");
     try {
       return std::make_shared<const std::wregex>(toWide(body), flags);
     } catch (const std::regex_error& e) {

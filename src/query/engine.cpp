@@ -1644,6 +1644,10 @@ class Executor {
       collectPositiveCalls(rule.body, calls);
       for (const Clause* call : calls) {
         if (anyMask && seedsDone == 0) break;
+        // Nothing new to join through this call: re-running the old seeds
+        // would only repeat the previous rounds (a recursion that only
+        // ever adds seeds would cost O(seeds) per round).
+        if (!hasDelta(call->name)) continue;
         deltaClause_ = call;
         try {
           evaluateBranch(ti, rule, 0, anyMask ? seedsDone : 0);
@@ -1654,6 +1658,12 @@ class Executor {
         deltaClause_ = nullptr;
       }
     }
+  }
+
+  bool hasDelta(const std::string& rule) const {
+    for (const auto& t : tables_)
+      if (t->name == rule && t->deltaHi > t->deltaLo) return true;
+    return false;
   }
 
   static void collectPositiveCalls(const Clauses& cs, std::vector<const Clause*>& out) {

@@ -31,6 +31,16 @@ TEST_CASE("errors: parse-error from bad EDN", "[db][errors]") {
   }
 }
 
+TEST_CASE("errors: a float attribute refuses finite doubles beyond the float range", "[db][errors]") {
+  Db db = Db::empty(read("{:p/f {:db/valueType :db.type/float}}"));
+  for (const char* bad : {"[[:db/add 1 :p/f 1e300]]", "[[:db/add 1 :p/f -3.5e38]]"}) {
+    INFO(bad);
+    CHECK(catchError([&] { db.transact(tx(bad)); }).code == "type-mismatch");
+  }
+  Db ok = db.with(tx("[[:db/add 1 :p/f 3.0e38] [:db/add 2 :p/f ##Inf] [:db/add 3 :p/f 1.5]]"));
+  CHECK(ok.datoms(IndexOrder::EAVT).size() == 4);  // three values and the tx instant
+}
+
 TEST_CASE("errors: invalid-input for bad tx-data shapes", "[db][errors]") {
   Db db = sample();
   expectTxError(db, "[[:db/frob 1 :p/name 1]]", "invalid-input", "db/frob");

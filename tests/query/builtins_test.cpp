@@ -521,6 +521,25 @@ TEST_CASE("builtins: regexes", "[query][builtins]") {
             .asString() == "bb");  // literal replace has no limit
 }
 
+TEST_CASE("builtins: deeply nested regex patterns are refused, not compiled", "[query][builtins]") {
+  // The std::regex compiler recurses per group; 10,000 groups overflowed
+  // the wasm stack (found by tests/js/bad-input.test.mjs).
+  std::string deep = std::string(10'000, '(') + std::string(10'000, ')');
+  for (const char* fn : {"re-pattern", "re-find"}) {
+    std::vector<Value> args{Value::string(deep)};
+    if (std::string(fn) == "re-find") args.push_back(Value::string("x"));
+    try {
+      callFn(fn, args);
+      FAIL(fn << " compiled a 10,000-deep pattern");
+    } catch (const DataliteError& e) {
+      CHECK(e.code() == ErrorCode::LimitExceeded);
+    }
+  }
+  std::string fine = std::string(64, '(') + "a" + std::string(64, ')');
+  CHECK(callFn("re-find", {Value::string(fine), Value::string("xa")}).isVector());
+  CHECK(callFn("re-find", {Value::string("\\(\\(\\(a"), Value::string("(((a")}).asString() == "(((a");
+}
+
 TEST_CASE("builtins: regex cache", "[query][builtins]") {
   clearRegexCache();
   RegexCacheStats s0 = regexCacheStats();

@@ -166,6 +166,18 @@ TEST_CASE("rules: branches, constants in calls, rules calling rules", "[query][r
   CHECK(S("[:find ?e :in $ % :where (or (young ?e) [?e :email \"petr@x\"])]", {D(db), V(rules)}) == "[[1] [2] [4]]");
 }
 
+TEST_CASE("rules: a recursion that only ever adds seeds stops at the step limit, quickly", "[query][rules]") {
+  // (r 0 ?x) calls (r 1 ?x), (r 2 ?x)... and never derives a fact. Old seeds
+  // are not re-run when the tables they call gained nothing, so the default
+  // step limit is reached in well under a second (it took about an hour).
+  Value rules = edn::readOne("[[(r ?a ?b) [(inc ?a) ?c] (r ?c ?b)]]");
+  QueryOptions opts;
+  opts.maxRuleIterations = 20'000;
+  Caught c = E("[:find ?x :in $ % :where (r 0 ?x)]", {D(Db::empty()), V(rules)}, opts);
+  CHECK(c.code == ErrorCode::LimitExceeded);
+  CHECK(c.message.find("20000 steps") != std::string::npos);
+}
+
 TEST_CASE("rules: mutual recursion", "[query][rules]") {
   // even / odd distance along a chain 1 -> 2 -> ... -> 8.
   std::vector<std::pair<int, int>> chain;
