@@ -8,22 +8,24 @@ Db Connection::db() const {
 }
 
 TxReport Connection::transact(const std::vector<Value>& txData, const Value& txMeta) {
-  TxReport report;
+  std::unique_lock<std::mutex> writing(writeMu_);
+  TxOptions options;
+  options.txMeta = txMeta;
+  options.functions = &functions_;
+  TxReport report = db().transact(txData, options);  // readers go on reading meanwhile
   std::vector<Listener> toNotify;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    TxOptions options;
-    options.txMeta = txMeta;
-    options.functions = &functions_;
-    report = db_.transact(txData, options);
     db_ = report.dbAfter;
     for (auto& [token, l] : listeners_) toNotify.push_back(l);
   }
+  writing.unlock();  // listeners may transact
   for (auto& l : toNotify) l(report);
   return report;
 }
 
 void Connection::reset(Db db) {
+  std::lock_guard<std::mutex> writing(writeMu_);
   std::lock_guard<std::mutex> lock(mu_);
   db_ = std::move(db);
 }
@@ -41,7 +43,7 @@ void Connection::unlisten(int token) {
 }
 
 void Connection::registerFn(const std::string& name, TxFunction fn) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> writing(writeMu_);
   std::string key = !name.empty() && name[0] == ':' ? name.substr(1) : name;
   functions_[key] = std::move(fn);
 }

@@ -1,6 +1,8 @@
 // Connection: a mutable reference to the latest Db value of one database,
 // with listeners and registered transaction functions. Single writer;
 // readers take db() values and keep them as long as they like.
+// Thread safe: transactions run one at a time, and db() returns the
+// latest committed value at once, also while a transaction runs.
 #pragma once
 
 #include <functional>
@@ -32,6 +34,10 @@ class Connection {
   void registerFn(const std::string& name, TxFunction fn);
 
  private:
+  // writeMu_ serialises transactions, reset and registerFn (a transaction
+  // reads functions_); mu_ guards only the current value and the
+  // listeners, so db() never waits for a running transaction.
+  std::mutex writeMu_;
   mutable std::mutex mu_;
   Db db_;
   TxFunctionRegistry functions_;

@@ -87,7 +87,9 @@ struct Stub;
 // The nodes of stored trees loaded into memory, with a byte budget. Every
 // tree opened from one store shares one cache. Loading is lazy and thread
 // safe; unloading (evict) needs a quiescent moment: no iterator over any of
-// these trees alive and no other thread reading them.
+// these trees alive and no other thread reading or editing them (readers
+// hold no reference to the nodes below a root: evict frees them). Other
+// threads may hold, copy and drop tree handles (db values) meanwhile.
 class NodeCache {
  public:
   // `storeId` (non-zero) names the store the reader reads from: nodes know

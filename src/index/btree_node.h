@@ -194,6 +194,15 @@ inline Branch* asBranch(Node* n) { return static_cast<Branch*>(n); }
 
 inline void ref(const Node* n) { n->refs.fetch_add(1, std::memory_order_relaxed); }
 inline bool sole(const Node* n) { return n->refs.load(std::memory_order_acquire) == 1; }
+// Takes a reference unless the count already reached zero (the node is
+// being destroyed by another thread); for holders of an unowned pointer
+// (the node cache's list of loaded stubs).
+inline bool refIfAlive(const Node* n) {
+  uint32_t c = n->refs.load(std::memory_order_relaxed);
+  while (c != 0)
+    if (n->refs.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+  return false;
+}
 
 void unref(const Node* n);
 

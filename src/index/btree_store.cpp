@@ -377,8 +377,12 @@ size_t NodeCache::evict(bool all) {
     size_t resident = resident_.load(std::memory_order_relaxed);
     for (const Stub* s : order) {
       if (resident <= budget) break;
+      // Unloading a parent may free its stubs: keep victims alive. A stub
+      // whose count already reached zero is being destroyed by a thread
+      // that dropped the last db value holding it (destroyStub waits for
+      // this mutex to leave `loaded_`): it is not ours to touch.
+      if (!refIfAlive(s)) continue;
       resident -= std::min(resident, s->residentBytes);
-      ref(s);  // unloading a parent may free its stubs: keep victims alive
       victims.push_back(s);
     }
   }

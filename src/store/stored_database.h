@@ -11,6 +11,11 @@
 // tail, and replays the tail; every other node loads on first touch through
 // a NodeCache with a byte budget.
 //
+// Threads: one thread at a time calls the methods below (the writer); any
+// number of threads may read db values of this store meanwhile, loading
+// nodes concurrently (tests/store/concurrency_stress_test.cpp), except
+// during evict().
+//
 // Root record (little-endian, 228 bytes):
 //   "DLRT" | u16 version (1) | u16 flags (bit 0: keepHistory) | u64 sequence |
 //   i64 maxEid | i64 maxTx | i64 lastTxInstant | u64 datom count |
@@ -80,7 +85,8 @@ class StoredDatabase {
   size_t gc(std::span<const Db* const> live);
 
   // Unloads nodes beyond the cache budget. Only at a quiescent point (no
-  // iterator alive over any db of this store, no concurrent reads).
+  // iterator alive over any db of this store, no read or transaction
+  // running on another thread); other threads may hold and drop db values.
   size_t evict(bool all = false);
 
   StorageStats stats() const;
