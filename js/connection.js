@@ -4,7 +4,7 @@
 // resolves, and group concurrent transactAsync calls under one sync.
 import { DataliteError } from "./errors.js";
 import { Op, currentEngine, initEngine } from "./engine.js";
-import { connectionValues, emptyDb, expandTxFunctions, initDb, readDb, schemaInfoOf, writeDatomRows, writeTx } from "./db.js";
+import { connectionValues, emptyDb, expandTxFunctions, initDb, readDb, schemaInfoOf, setLimits, writeDatomRows, writeTx } from "./db.js";
 import { describe } from "./convert.js";
 import { invalid, stripColon } from "./wire.js";
 import { StoredDatabase, backendExists, deleteBackend, storeKey } from "./storage.js";
@@ -56,6 +56,7 @@ const isDurable = (store) => store.backend !== "memory";
 
 export async function connect(config = {}) {
   await initEngine();
+  if (config?.limits !== undefined) setLimits(config.limits);  // engine-wide (README "Limits")
   const store = storeOf(config);
   if (isDurable(store)) {
     const key = await storeKey(store);

@@ -48,7 +48,7 @@ export interface TxReport {
 
 export type StoreConfig =
   | { backend: "memory"; id?: string }
-  | { backend: "file"; path: string }
+  | { backend: "file"; path: string; /** open without the writer lock; writes fail with store-error */ readOnly?: boolean }
   | { backend: "indexeddb"; name: string; options?: Record<string, unknown> }
   | { backend: "sqlite"; path?: string; vfs?: string; options?: Record<string, unknown> }
   // API.md spells this `{ backend: "tiered"; frontend: StoreConfig; backend: StoreConfig }`,

@@ -60,7 +60,8 @@ export async function storeKey(config) {
   switch (backendKind(config)) {
     case "file": {
       const path = await nodeModule("node:path");
-      return `file:${path.resolve(requireString(config.path, "store.path"))}`;
+      // A read-only view is its own database: it never shares the writer's.
+      return `${config.readOnly === true ? "file-ro" : "file"}:${path.resolve(requireString(config.path, "store.path"))}`;
     }
     case "indexeddb": return `indexeddb:${requireString(config.name, "store.name")}`;
     case "sqlite": return `sqlite:${config.path ?? ":memory:"}:${config.vfs ?? ""}`;
@@ -81,7 +82,9 @@ export async function openBackend(config) {
         // not follow it into node:fs.
         const fileStore = "./stores/file.js";
         const { FileStore } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fileStore);
-        return FileStore.open(requireString(config.path, "store.path"));
+        if (config.readOnly !== undefined && typeof config.readOnly !== "boolean")
+          throw new DataliteError("invalid-input", `store.readOnly must be a boolean, got ${describe(config.readOnly)}`);
+        return FileStore.open(requireString(config.path, "store.path"), { readOnly: config.readOnly === true });
       }
       case "indexeddb": {
         const { IndexedDBStore } = await import("./stores/indexeddb.js");

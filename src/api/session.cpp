@@ -468,6 +468,19 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       const Db& db = in.db();
       Value ref = in.value();
       in.expectEnd();
+      // nil for a well-formed reference to nothing; a malformed one, or a
+      // lookup ref through an attribute the schema lacks, is an error (as
+      // entity() and transactions say).
+      bool lookupRef = ref.isSequential() && ref.count() == 2 && (ref.at(0).isKeyword() || ref.at(0).isString());
+      if (!(ref.isInteger() || ref.isKeyword() || lookupRef))
+        raise(ErrorCode::InvalidInput, "Expected an entity id, lookup ref or ident, got " + edn::print(ref));
+      if (lookupRef) {
+        const Value& a = ref.at(0);
+        std::string_view name = a.isKeyword() ? a.asKeyword().str() : a.asString();
+        if (!name.empty() && name[0] == ':') name.remove_prefix(1);
+        if (!db.attribute(Keyword::intern(name)))
+          raise(ErrorCode::InvalidInput, "Lookup ref attribute should be marked as :db/unique: " + edn::print(ref));
+      }
       int64_t e = db.entid(ref);
       out.value(e > 0 ? Value::integer(e) : Value());
       return;

@@ -279,3 +279,33 @@ describe("other backends", () => {
     await assertRejectsCode(d.connect({ store: { backend: "indexeddb", name: "x" } }), "store-error");
   });
 });
+
+describe("file store: read-only connections", () => {
+  test("readOnly: true opens without the writer lock, reads the committed state, refuses writes", async () => {
+    const store = fileStore();
+    const writer = await d.connect({ store, schema });
+    await writer.transact([{ "person/name": "Ada", "person/age": 36 }]);
+    const reader = await d.connect({ store: { ...store, readOnly: true } });
+    assert.notEqual(reader, writer);
+    const names = "[:find [?n ...] :where [_ :person/name ?n]]";
+    assert.deepEqual(reader.db().q(names), ["Ada"]);
+    await assertRejectsCode(reader.transact([{ "person/name": "Bob" }]), "store-error");
+    assert.deepEqual(reader.db().q(names), ["Ada"]);
+    // The writer goes on; a new read-only connection sees its commits.
+    await writer.transact([{ "person/name": "Bob" }]);
+    await reader.close();
+    const again = await d.connect({ store: { ...store, readOnly: true } });
+    assert.deepEqual(again.db().q(names).sort(), ["Ada", "Bob"]);
+    await again.close();
+    await writer.close();
+    await assertRejectsCode(d.connect({ store: { ...store, readOnly: "yes" } }), "invalid-input");
+  });
+
+  test("limits given to connect apply engine-wide", async () => {
+    const conn = await d.connect({ limits: { maxPullDepth: 77 } });
+    assert.equal(d.getLimits().maxPullDepth, 77);
+    d.setLimits({ maxPullDepth: 256 });
+    await conn.close();
+    await assertRejectsCode(d.connect({ limits: { maxPullDepth: -1 } }), "invalid-input");
+  });
+});
