@@ -256,10 +256,46 @@ void sortFrom(std::string_view* keys, size_t n, size_t depth, PrefixRec* recA, P
   }
 }
 
+// Keys that come as a few ascending runs (the restore's EAVT and AEVT lists:
+// one run per attribute, ids ascending) are merged, not sorted. Returns false
+// (keys untouched) when there are more than kMaxRuns runs.
+bool mergeRuns(std::vector<std::string_view>& keys) {
+  constexpr size_t kMaxRuns = 32;
+  std::vector<size_t> starts{0};
+  for (size_t i = 1; i < keys.size(); ++i) {
+    if (keys[i] < keys[i - 1]) {
+      if (starts.size() == kMaxRuns) return false;
+      starts.push_back(i);
+    }
+  }
+  if (starts.size() == 1) return true;  // sorted already
+  starts.push_back(keys.size());
+  std::vector<std::string_view> scratch(keys.size());
+  std::string_view* from = keys.data();
+  std::string_view* to = scratch.data();
+  while (starts.size() > 2) {  // pairwise, bottom-up
+    std::vector<size_t> next;
+    size_t r = 0;
+    for (; r + 2 < starts.size(); r += 2) {
+      std::merge(from + starts[r], from + starts[r + 1], from + starts[r + 1], from + starts[r + 2], to + starts[r]);
+      next.push_back(starts[r]);
+    }
+    if (r + 1 < starts.size()) {
+      std::copy(from + starts[r], from + starts[r + 1], to + starts[r]);
+      next.push_back(starts[r]);
+    }
+    next.push_back(keys.size());
+    starts.swap(next);
+    std::swap(from, to);
+  }
+  if (from != keys.data()) std::copy(from, from + keys.size(), keys.data());
+  return true;
+}
+
 }  // namespace
 
 void sortKeys(std::vector<std::string_view>& keys) {
-  if (std::is_sorted(keys.begin(), keys.end())) return;
+  if (keys.size() < 2 || mergeRuns(keys)) return;
   if (uint64_t(keys.size()) >= (uint64_t(1) << 32)) {
     std::sort(keys.begin(), keys.end());
     return;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -82,15 +86,59 @@ struct Batch {
   uint64_t deferred = 0;  // ... of which went to the pending index
   std::string keys[kIndexCount];
   std::vector<uint32_t> ends[kIndexCount];
-  void add(int64_t e, AttrId a, std::string_view venc, bool isRef) {
-    for (int i = 0; i < kIndexCount; ++i) {
-      IndexOrder order = static_cast<IndexOrder>(i);
-      if (order == IndexOrder::VAET && !isRef) continue;
-      appendKey(order, e, a, venc, tx, keys[i]);
-      ends[i].push_back(static_cast<uint32_t>(keys[i].size()));
+  // The datom's 4 index keys (appendKey's layout), each written with one
+  // resize and memcpys of e, a, value and tx encoded once; `target` is a
+  // ref's value as an id when the caller has it (0: decoded from `venc`).
+  void add(int64_t e, AttrId a, std::string_view venc, bool isRef, int64_t target = 0) {
+    if (tx != encodedTx_) {
+      tLen_ = putUnsigned(static_cast<uint64_t>(tx - kTx0), tEnc_);
+      encodedTx_ = tx;
+    }
+    char eEnc[9], aEnc[9], vtEnc[9];
+    size_t eLen = putUnsigned(static_cast<uint64_t>(e), eEnc);
+    size_t aLen = putUnsigned(a, aEnc);
+    const char* v = venc.data();
+    size_t vLen = venc.size();
+    auto write = [&](int i, std::initializer_list<std::pair<const char*, size_t>> parts) {
+      std::string& out = keys[i];
+      size_t n = tLen_;
+      for (auto [p, l] : parts) n += l;
+      size_t at = out.size();
+      if (out.capacity() < at + n) out.reserve(std::max(2 * out.capacity(), at + n + 4096));
+      out.resize(at + n);
+      char* d = out.data() + at;
+      for (auto [p, l] : parts) {
+        std::memcpy(d, p, l);
+        d += l;
+      }
+      std::memcpy(d, tEnc_, tLen_);
+      ends[i].push_back(static_cast<uint32_t>(out.size()));
+    };
+    write(static_cast<int>(IndexOrder::EAVT), {{eEnc, eLen}, {aEnc, aLen}, {v, vLen}});
+    write(static_cast<int>(IndexOrder::AEVT), {{aEnc, aLen}, {eEnc, eLen}, {v, vLen}});
+    write(static_cast<int>(IndexOrder::AVET), {{aEnc, aLen}, {v, vLen}, {eEnc, eLen}});
+    if (isRef) {
+      if (!target) {
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(venc.data());
+        target = decodeValue(p, p + venc.size()).asLong();
+      }
+      size_t vtLen = putUnsigned(static_cast<uint64_t>(target), vtEnc);
+      write(static_cast<int>(IndexOrder::VAET), {{vtEnc, vtLen}, {aEnc, aLen}, {eEnc, eLen}});
     }
     ++datoms;
   }
+
+ private:
+  // encodeUnsigned's format: a length byte, then that many big-endian bytes.
+  static size_t putUnsigned(uint64_t n, char* out) {
+    int len = n ? (64 - std::countl_zero(n) + 7) / 8 : 0;
+    out[0] = static_cast<char>(len);
+    for (int i = 0; i < len; ++i) out[1 + i] = static_cast<char>((n >> (8 * (len - 1 - i))) & 0xFF);
+    return static_cast<size_t>(len) + 1;
+  }
+  int64_t encodedTx_ = INT64_MIN;
+  char tEnc_[9];
+  size_t tLen_ = 0;
 };
 
 // Old entity id -> new entity id, written once per entity by the worker
@@ -249,7 +297,7 @@ class Worker {
           ++batch_.deferred;
           continue;
         }
-        batch_.add(e, r.a, encodeRef(v), true);
+        batch_.add(e, r.a, encodeRef(v), true, v);
       } else {
         batch_.add(e, r.a, chunk.value(r), schema.get(r.a).isRef());
       }
@@ -267,7 +315,7 @@ class Worker {
   int64_t own(int64_t old) {
     released_.clear();
     int64_t id = sh_.assign(old, &released_);
-    for (auto [newE, a] : released_) batch_.add(newE, a, encodeRef(id), true);
+    for (auto [newE, a] : released_) batch_.add(newE, a, encodeRef(id), true, id);
     return id;
   }
   void ensureBatch() {
@@ -471,7 +519,8 @@ Result restore(const Db& source, const Options& requested) {
         ++b.taken;
         if (isRef) {
           const uint8_t* p = reinterpret_cast<const uint8_t*>(k.value.data());
-          b.add(e, a, encodeRef(sh.assign(decodeValue(p, p + k.value.size()).asLong(), nullptr)), true);
+          int64_t target = sh.assign(decodeValue(p, p + k.value.size()).asLong(), nullptr);
+          b.add(e, a, encodeRef(target), true, target);
         } else {
           b.add(e, a, k.value, false);
         }
@@ -517,7 +566,7 @@ Result restore(const Db& source, const Options& requested) {
       released.clear();
       int64_t id = sh.assign(t, &released);
       for (auto [newE, a] : released) {
-        b.add(newE, a, encodeRef(id), true);
+        b.add(newE, a, encodeRef(id), true, id);
         ++b.taken;
       }
     }

@@ -99,3 +99,17 @@ TEST_CASE("sortKeys: random keys match std::sort", "[restore][sortKeys]") {
   }
   checkSorted(ids);
 }
+
+TEST_CASE("sortKeys: a few ascending runs are merged", "[restore][sortKeys]") {
+  std::mt19937_64 rng(777);
+  for (size_t runs : {1, 2, 3, 5, 17, 32, 33, 100}) {
+    INFO("runs " << runs);
+    std::vector<std::string> keys = randomKeys(rng, 4000, 12, 4, "");
+    size_t per = keys.size() / runs + 1;
+    for (size_t s = 0; s < keys.size(); s += per)
+      std::sort(keys.begin() + s, keys.begin() + std::min(keys.size(), s + per));
+    checkSorted(keys);
+    std::reverse(keys.begin(), keys.end());  // descending runs: many runs
+    checkSorted(keys);
+  }
+}
