@@ -46,7 +46,9 @@ function assertSameDb(actual, expected) {
   assert.equal(actual.maxTx, expected.maxTx);
   assert.equal(actual.count, expected.count);
   // numbers keep their long/double distinction
-  const ivan = expected.entid(["person/name", "Ivan"]);
+  // (an empty db has no :person/name, and a lookup ref through a missing
+  // attribute is an error, as in DataScript)
+  const ivan = expected.count > 0 ? expected.entid(["person/name", "Ivan"]) : null;
   if (ivan) {
     assert.equal(printedValue(actual, ivan, ":person/score"), "3.0");
     assert.equal(printedValue(actual, ivan, ":untyped"), "1.5");
