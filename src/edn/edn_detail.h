@@ -47,4 +47,11 @@ bool base64Decode(std::string_view text, std::string& out);
 size_t decodeUtf8(const char* p, const char* end, uint32_t& cp);
 void appendUtf8(uint32_t cp, std::string& out);
 
+// --- names -----------------------------------------------------------------
+// Whether `text` reads back as a symbol (and ":" + text as a keyword) with
+// exactly this name. Names that do not (spaces, ';', an empty name...) can
+// still be made from strings (JS attribute names); the printer writes those
+// as #datalite/keyword "..." and #datalite/symbol "..." so dumps read back.
+bool readableName(std::string_view text);
+
 }  // namespace datalite::edn::detail

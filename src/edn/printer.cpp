@@ -114,10 +114,22 @@ void appendScalar(const Value& v, std::string& out) {
     case Kind::Char: appendChar(v.asChar(), out); break;
     case Kind::String: appendString(v.asString(), out); break;
     case Kind::Keyword:
-      out.push_back(':');
-      out += v.interned().full;
+      if (detail::readableName(v.interned().full)) {
+        out.push_back(':');
+        out += v.interned().full;
+      } else {
+        out += "#datalite/keyword ";
+        appendString(v.interned().full, out);
+      }
       break;
-    case Kind::Symbol: out += v.interned().full; break;
+    case Kind::Symbol:
+      if (detail::readableName(v.interned().full)) {
+        out += v.interned().full;
+      } else {
+        out += "#datalite/symbol ";
+        appendString(v.interned().full, out);
+      }
+      break;
     case Kind::Uuid:
       out += "#uuid \"";
       out += formatUuid(v.uuidBytes());

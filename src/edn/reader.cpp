@@ -290,6 +290,10 @@ struct Reader::Impl {
   Value applyTag(const Frame& f, Value v) {
     std::string_view tag = f.tag;
     const char* at = begin + f.start;
+    if (tag == "datalite/keyword" || tag == "datalite/symbol") {
+      if (v.kind() != Kind::String) fail(at, "#" + std::string(tag) + " expects a string, found a " + std::string(kindName(v.kind())));
+      return tag == "datalite/keyword" ? Value::keyword(v.asString()) : Value::symbol(v.asString());
+    }
     if (tag == "inst" || tag == "uuid" || tag == "datalite/bytes") {
       if (v.kind() != Kind::String) fail(at, "#" + std::string(tag) + " expects a string, found a " + std::string(kindName(v.kind())));
       std::string_view s = v.asString();
@@ -685,5 +689,18 @@ std::vector<Value> readAll(std::string_view text, const ReadLimits& limits) {
   while (r.next(v)) out.push_back(std::move(v));
   return out;
 }
+
+namespace detail {
+bool readableName(std::string_view text) {
+  if (!validSymbol(text)) return false;
+  for (size_t i = 0; i < text.size();) {  // bytes >= 0x80 must be UTF-8
+    uint32_t cp = 0;
+    size_t n = decodeUtf8(text.data() + i, text.data() + text.size(), cp);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+}  // namespace detail
 
 }  // namespace datalite::edn

@@ -129,3 +129,21 @@ TEST_CASE("edn dump: bad input", "[serial][edn]") {
   expect("#datalite/db {:max-eid \"5\"}", ":max-eid must be an integer");
   expect("#datalite/db {:keep-history 1}", ":keep-history must be true or false");
 }
+
+TEST_CASE("edn dump: attribute names and keyword values EDN cannot spell still round trip", "[serial][edn]") {
+  // Found by tests/fuzz (serializable): an attribute named by the string
+  // "O;leg" printed as :O;leg, which reads back as :O and a comment.
+  Db db = Db::empty().with(tx(R"([[:db/add 1 "O;leg" 1] [:db/add 1 "first name" "Ada"]
+                                  [:db/add 2 :kind #datalite/keyword "a b"] [:db/add 2 :sym #datalite/symbol "x;y"]])"));
+  std::string text = toEdnDump(db);
+  CHECK(text.find("#datalite/keyword \"O;leg\"") != std::string::npos);
+  CHECK(text.find("#datalite/keyword \"first name\"") != std::string::npos);
+  Db back = fromEdnDump(text);
+  CHECK(toEdnDump(back) == text);
+  CHECK(back.datoms(IndexOrder::EAVT).size() == db.datoms(IndexOrder::EAVT).size());
+  // Ordinary names print as before.
+  CHECK(edn::print(Value::keyword("person/name")) == ":person/name");
+  CHECK(edn::print(Value::symbol("?e")) == "?e");
+  CHECK(edn::print(Value::keyword("a b")) == "#datalite/keyword \"a b\"");
+  CHECK(edn::readOne("#datalite/keyword \"a b\"") == Value::keyword("a b"));
+}
