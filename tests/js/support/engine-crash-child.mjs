@@ -15,8 +15,11 @@
 // forever, printing `ack <i>` once
 // `await conn.transact(...)` of counter i has resolved (strict: durable), then
 // `ckpt <i>` when that commit was a checkpoint, and `gc-start <i>` and
-// `gc <i> <removed>` around a gc. Lines go to stdout with process.stdout.write, synchronous for a pipe on
-// Linux, so an ack the parent reads was printed after the commit resolved.
+// `gc <i> <removed>` around a gc. Lines go to fd 1 with fs.writeSync, so a
+// line is in the kernel before the next commit starts: process.stdout.write
+// is NOT synchronous for child_process stdio (a socket pair): measured, a
+// child killed with SIGKILL lost ~80% of the lines it had "written", and the
+// parent then saw commits beyond its last ack (a harness false alarm).
 //
 // Counter transaction i (makeTx) is a pure function of the seed, i and the
 // db it is applied to, so the parent replays it into an in-memory reference
@@ -36,6 +39,7 @@
 //   split:     commit counter i as two transactions (the parent's reference
 //              replays the same split, so only a crash between them shows).
 import * as d from "../../../js/index.js";
+import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -167,8 +171,21 @@ function readLine() {
   });
 }
 
+// Writes all of `text` to stdout before returning. The descriptor may be
+// non-blocking (Node's socket pair): retry while the kernel buffer is full.
+function writeLineSync(text) {
+  const bytes = Buffer.from(text);
+  for (let off = 0; off < bytes.length;) {
+    try {
+      off += fs.writeSync(1, bytes, off);
+    } catch (err) {
+      if (err.code !== "EAGAIN") throw err;
+    }
+  }
+}
+
 async function childMain(argv) {
-  const out = (line) => process.stdout.write(`${line}\n`);
+  const out = (line) => writeLineSync(`${line}\n`);
   let opts = parseArgs(argv);
   await d.init({ threads: false });
   out("init");
