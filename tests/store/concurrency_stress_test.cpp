@@ -45,6 +45,10 @@
 #include "datalite.h"
 #include "test_support.h"
 
+// The wasm32 build of the Catch2 suites (DATALITE_WASM_TESTS) has no
+// threads: std::thread cannot start there, so these tests are native only.
+#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
+
 using namespace datalite;
 using namespace datalite::store;
 using namespace datalite::testing;
@@ -596,3 +600,5 @@ TEST_CASE("concurrency: readers of a lazily loaded stored db see consistent snap
   CHECK(reopened == before);
   CHECK(before.t == r.writer.transfers);
 }
+
+#endif  // threads available
