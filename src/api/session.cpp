@@ -571,23 +571,21 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
       return;
     }
     case Op::SetLimits: {
-      uint64_t* fields[] = {&limits_.maxMemoryBytes, &limits_.maxQueryRows, &limits_.maxRuleSteps,
-                            &limits_.maxPullDepth,   &limits_.maxPullEntities, &limits_.maxResultBytes};
-      uint64_t asked[6];
-      for (uint64_t& a : asked) a = in.varint();
-      in.expectEnd();
       Limits next = limits_;
-      uint64_t* nextFields[] = {&next.maxMemoryBytes, &next.maxQueryRows, &next.maxRuleSteps,
-                                &next.maxPullDepth,   &next.maxPullEntities, &next.maxResultBytes};
-      for (int i = 0; i < 6; ++i)
-        if (asked[i]) *nextFields[i] = asked[i];
+      uint64_t askedMemory = 0;
+      for (uint64_t* field : next.fields()) {
+        uint64_t asked = in.varint();  // 0: leave as is
+        if (asked) *field = asked;
+        if (field == &next.maxMemoryBytes) askedMemory = asked;
+      }
+      in.expectEnd();
       if (next.maxPullDepth > 100'000)
         raise(ErrorCode::InvalidInput, "maxPullDepth above 100000 would overflow the stack");
       if (next.maxResultBytes > (uint64_t{1} << 31))
         raise(ErrorCode::InvalidInput, "maxResultBytes above 2 GiB cannot be addressed");
-      if (asked[0]) next.maxMemoryBytes = setMemoryLimit ? setMemoryLimit(asked[0]) : asked[0];
+      if (askedMemory && setMemoryLimit) next.maxMemoryBytes = setMemoryLimit(askedMemory);
       limits_ = next;
-      for (uint64_t* f : fields) out.varint(*f);
+      for (uint64_t* field : limits_.fields()) out.varint(*field);
       return;
     }
     case Op::ReadEdn: {

@@ -8,6 +8,7 @@
 // code and message as wire texts.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -108,6 +109,11 @@ struct Limits {
   uint64_t maxPullDepth = 256;          // nested levels of one pull result
   uint64_t maxPullEntities = 1'000'000; // entity maps built by one pull call
   uint64_t maxResultBytes = 512u << 20; // encoded size of one response
+
+  // The fields in wire order (Op::SetLimits).
+  std::array<uint64_t*, 6> fields() {
+    return {&maxMemoryBytes, &maxQueryRows, &maxRuleSteps, &maxPullDepth, &maxPullEntities, &maxResultBytes};
+  }
 };
 
 class Session {

@@ -73,6 +73,18 @@ void appendString(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
+// A keyword or symbol name: as is when it reads back, else as a tagged
+// string (names made from JS strings may hold ';', spaces...).
+void appendName(std::string_view name, std::string_view prefix, std::string_view tag, std::string& out) {
+  if (detail::readableName(name)) {
+    out += prefix;
+    out += name;
+  } else {
+    out += tag;
+    appendString(name, out);
+  }
+}
+
 void appendChar(uint32_t cp, std::string& out) {
   out.push_back('\\');
   switch (cp) {
@@ -113,23 +125,8 @@ void appendScalar(const Value& v, std::string& out) {
       break;
     case Kind::Char: appendChar(v.asChar(), out); break;
     case Kind::String: appendString(v.asString(), out); break;
-    case Kind::Keyword:
-      if (detail::readableName(v.interned().full)) {
-        out.push_back(':');
-        out += v.interned().full;
-      } else {
-        out += "#datalite/keyword ";
-        appendString(v.interned().full, out);
-      }
-      break;
-    case Kind::Symbol:
-      if (detail::readableName(v.interned().full)) {
-        out += v.interned().full;
-      } else {
-        out += "#datalite/symbol ";
-        appendString(v.interned().full, out);
-      }
-      break;
+    case Kind::Keyword: appendName(v.interned().full, ":", "#datalite/keyword ", out); break;
+    case Kind::Symbol: appendName(v.interned().full, "", "#datalite/symbol ", out); break;
     case Kind::Uuid:
       out += "#uuid \"";
       out += formatUuid(v.uuidBytes());
