@@ -1401,9 +1401,9 @@ class Executor {
     std::unique_ptr<DistinctRows> seedIndex;
     Rel facts;  // columns 0..arity-1 (as pseudo vars)
     std::unique_ptr<DistinctRows> factIndex;  // over facts (the table does not move)
-    // Facts hashed on the bound (masked) positions: a call reads the facts of
-    // its seeds only, not the whole table (a long recursive chain otherwise
-    // rescans every fact in every round).
+    // Facts hashed on the bound (masked) positions, built when a call with
+    // few seeds first reads the table: a long recursive chain otherwise
+    // rescans every fact in every round.
     std::unique_ptr<RowTable> factsBySeed;
     std::vector<int> maskCols;
     // Semi-naive bookkeeping: what the previous round added (delta) and
@@ -1434,8 +1434,6 @@ class Executor {
         t->maskCols.push_back(static_cast<int>(i));
       }
     t->seedIndex = std::make_unique<DistinctRows>(t->seeds, 64);
-    if (!t->maskCols.empty())
-      t->factsBySeed = std::make_unique<RowTable>(t->facts.cells.data(), arity, t->maskCols, 64);
     tables_.push_back(std::move(t));
     return *tables_.back();
   }
@@ -1514,26 +1512,23 @@ class Executor {
       for (size_t i = 0; i < firstPos.size(); ++i) row[i] = fact[firstPos[i]];
       r.addRow(row.data());
     };
-    if (t.factsBySeed && callSeeds.nrows > 0) {
-      // Only the facts of this call's seeds (every fact of a masked table
-      // belongs to one seed).
+    // A call whose seeds are a small part of its table's (a recursive call
+    // from one new seed) reads only their facts, through an index built on
+    // first use; wide calls and semi-naive delta reads scan, which costs no
+    // more than producing those facts did.
+    bool fewSeeds = !t.maskCols.empty() && callSeeds.nrows > 0 && callSeeds.nrows * 4 < t.seeds.nrows;
+    if (fewSeeds && &c != deltaClause_) {
+      if (!t.factsBySeed) {
+        t.factsBySeed = std::make_unique<RowTable>(t.facts.cells.data(), arity, t.maskCols, t.facts.nrows);
+        for (size_t k = 0; k < t.facts.nrows; ++k) t.factsBySeed->add(static_cast<uint32_t>(k));
+      }
       std::vector<int> seedCols(callSeeds.width());
       for (size_t i = 0; i < seedCols.size(); ++i) seedCols[i] = static_cast<int>(i);
-      if (&c == deltaClause_) {
-        // The delta is what the previous round produced: scanning it costs
-        // no more than that round did, where a seed's bucket holds all of
-        // its facts of every round.
-        RowTable seedTable(callSeeds.cells.data(), callSeeds.width(), seedCols, callSeeds.nrows);
-        for (size_t si = 0; si < callSeeds.nrows; ++si) seedTable.add(static_cast<uint32_t>(si));
-        for (size_t k = from; k < to; ++k)
-          if (seedTable.contains(t.facts.row(k), t.maskCols)) consider(k);
-      } else {
-        t.factsBySeed->rebase(t.facts.cells.data());
-        for (size_t si = 0; si < callSeeds.nrows; ++si)
-          t.factsBySeed->forEachMatch(callSeeds.row(si), seedCols, [&](uint32_t k) {
-            if (k >= from && k < to) consider(k);
-          });
-      }
+      t.factsBySeed->rebase(t.facts.cells.data());
+      for (size_t si = 0; si < callSeeds.nrows; ++si)
+        t.factsBySeed->forEachMatch(callSeeds.row(si), seedCols, [&](uint32_t k) {
+          if (k >= from && k < to) consider(k);
+        });
     } else {
       for (size_t k = from; k < to; ++k) consider(k);
     }
