@@ -304,6 +304,8 @@ int main(int argc, char** argv) {
     std::vector<query::QueryArg> args = {query::QueryArg::database(db100k)};
     for (const Value& in : nq.inputs) args.push_back(query::QueryArg::data(in));
     size_t rows = query::execute(query::parseQuery(form), args).rows();
+    if (std::getenv("DATALITE_BENCH_EXPLAIN"))  // the chosen plan, to stderr
+      std::fprintf(stderr, "%s plan: %s\n", nq.name, edn::print(query::explain(form, args)).c_str());
     double ms = measure(o, [&] {
       // Parse included, as every user pays it.
       query::QueryResult r = query::execute(query::parseQuery(form), args);

@@ -12,9 +12,7 @@ namespace datalite {
 
 namespace {
 
-bool hasPrefix(std::string_view key, std::string_view prefix) {
-  return key.size() >= prefix.size() && std::memcmp(key.data(), prefix.data(), prefix.size()) == 0;
-}
+bool hasPrefix(std::string_view key, std::string_view prefix) { return index::hasKeyPrefix(key, prefix); }
 
 // Orders a current-tree key (which stands for key + assertion byte) against a
 // temporal-tree key.

@@ -575,7 +575,7 @@ void mergeLeafKeys(const Leaf* l, EditSpan edits, std::vector<std::string_view>&
       continue;
     }
     std::string_view k = l->key(i);
-    int cmp = k.compare(edits[e].key);
+    int cmp = compareKeys(k, edits[e].key);
     if (cmp < 0) {
       keys.push_back(k);
       ++i;
@@ -661,7 +661,7 @@ bool applyBranch(Branch* b, bool mut, EditSpan edits, Ctx& c, Out& out) {
     if (i + 1 < b->size()) {
       std::string_view hi = b->sep(i + 1);
       auto it = std::partition_point(edits.begin() + e, edits.end(),
-                                     [&](const BTree::Edit& x) { return x.key.compare(hi) < 0; });
+                                     [&](const BTree::Edit& x) { return compareKeys(x.key, hi) < 0; });
       end = static_cast<size_t>(it - edits.begin());
     }
     Node* slot = (t ? t : b)->slot(i);
@@ -1149,12 +1149,34 @@ void BTree::Iterator::seekForward(std::string_view key) {
   if (stack_.empty() || !root_) return;
   Frame& top = stack_.back();
   const Leaf* leaf = asLeaf(top.node);
-  if (leaf->n > 0 && leaf->key(leaf->n - 1).compare(key) >= 0) {
-    // The target is in this leaf: binary search from the current position.
-    uint32_t lo = top.idx, hi = leaf->n;
+  // Probes in key order usually land a few keys ahead: gallop from the
+  // current position (1, 2, 4... keys on) so a near target costs a few
+  // compares over bytes already in cache, then binary search the last gap.
+  const uint32_t n = leaf->n;
+  uint32_t lo = top.idx;
+  if (lo < n && compareKeys(leaf->key(lo), key) >= 0) return;
+  uint32_t hi = n;
+  bool inLeaf = false;
+  for (uint32_t step = 1; n > 0; step *= 2) {
+    uint32_t probe = lo + step;
+    if (probe >= n - 1) {
+      inLeaf = n > 0 && compareKeys(leaf->key(n - 1), key) >= 0;
+      hi = n - 1;
+      break;
+    }
+    if (compareKeys(leaf->key(probe), key) >= 0) {
+      inLeaf = true;
+      hi = probe;
+      break;
+    }
+    lo = probe;
+  }
+  if (inLeaf) {
+    // key(lo) < key <= key(hi)
+    ++lo;
     while (lo < hi) {
       uint32_t mid = lo + (hi - lo) / 2;
-      if (leaf->key(mid).compare(key) < 0) lo = mid + 1;
+      if (compareKeys(leaf->key(mid), key) < 0) lo = mid + 1;
       else hi = mid;
     }
     top.idx = lo;

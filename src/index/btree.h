@@ -42,8 +42,10 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -54,6 +56,35 @@
 #include <vector>
 
 namespace datalite::index {
+
+// Unsigned lexicographic order of keys, a proper prefix first (the order of
+// std::string_view::compare). Inlined and eight bytes at a time: seeks spend
+// most of their time comparing short keys, where a call to memcmp costs more
+// than the comparison itself.
+inline int compareKeys(std::string_view a, std::string_view b) {
+  const size_t n = a.size() < b.size() ? a.size() : b.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(a.data());
+  const auto* q = reinterpret_cast<const unsigned char*>(b.data());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, p + i, 8);
+    std::memcpy(&y, q + i, 8);
+    if (x != y) {
+      static_assert(std::endian::native == std::endian::little, "keys are compared as byte-swapped words");
+      x = __builtin_bswap64(x);
+      y = __builtin_bswap64(y);
+      return x < y ? -1 : 1;
+    }
+  }
+  for (; i < n; ++i)
+    if (p[i] != q[i]) return p[i] < q[i] ? -1 : 1;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+inline bool hasKeyPrefix(std::string_view key, std::string_view prefix) {
+  return key.size() >= prefix.size() && compareKeys(key.substr(0, prefix.size()), prefix) == 0;
+}
 
 // The address of a stored node: a 128-bit hash of its encoded bytes (content
 // addressing: equal nodes share an address, and reading checks integrity).

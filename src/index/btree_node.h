@@ -92,7 +92,7 @@ struct Leaf : Node {
     uint32_t lo = from, hi = n;
     while (lo < hi) {
       uint32_t mid = lo + (hi - lo) / 2;
-      if (key(mid).compare(k) < 0)
+      if (compareKeys(key(mid), k) < 0)
         lo = mid + 1;
       else
         hi = mid;
@@ -103,7 +103,7 @@ struct Leaf : Node {
     uint32_t lo = 0, hi = n;
     while (lo < hi) {
       uint32_t mid = lo + (hi - lo) / 2;
-      if (key(mid).compare(k) <= 0)
+      if (compareKeys(key(mid), k) <= 0)
         lo = mid + 1;
       else
         hi = mid;
@@ -170,7 +170,7 @@ struct Branch : Node {
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
       std::string_view s(sp + se[mid - 1], size_t(se[mid] - se[mid - 1]));
-      if (s.compare(k) <= 0)
+      if (compareKeys(s, k) <= 0)
         lo = mid + 1;
       else
         hi = mid;

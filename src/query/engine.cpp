@@ -387,7 +387,8 @@ class Executor {
       if (best == SIZE_MAX) insufficientBindings(f, *remaining.front());
       const Clause& c = *remaining[best];
       remaining.erase(remaining.begin() + static_cast<long>(best));
-      apply(f, c);
+      if (c.kind == Clause::Kind::Pattern) applyPattern(f, c, &remaining);
+      else apply(f, c);
       checkLimits(f);
     }
   }
@@ -770,7 +771,9 @@ class Executor {
     }
   }
 
-  void applyPattern(Frame& f, const Clause& c) {
+  // `siblings`, when given, are the clauses still to run: entity lookups on
+  // the same entity variable are taken from it and joined in the same pass.
+  void applyPattern(Frame& f, const Clause& c, std::vector<const Clause*>* siblings = nullptr) {
     const Source& src = source(c.source);
     if (!src.isDb) {
       applyCollectionPattern(f, c, src);
@@ -799,6 +802,15 @@ class Executor {
     IndexOrder constOrder = chooseIndex(db, fx, prefix);
     double scanCount = static_cast<double>(countPrefix(db.currentTree(constOrder), prefix));
     if (boundVars.empty()) {
+      std::vector<RangePred> preds;
+      if (siblings) takeRangePreds(f, db, c, fx, preds, *siblings);
+      if (!preds.empty()) {
+        Rel r = scanValueRange(db, c, fx, freePos, preds);
+        logStep("scan", c.form, r.nrows, "avet-range");
+        for (const RangePred& p : preds) logStep("predicate", p.clause->form, r.nrows, "in-scan");
+        addRel(f, std::move(r));
+        return;
+      }
       Rel r = scanPattern(db, c, fx, freePos);
       logStep("scan", c.form, r.nrows, std::string(indexOrderName(constOrder)));
       addRel(f, std::move(r));
@@ -815,8 +827,11 @@ class Executor {
     bool resolving = needsResolving(db, c, fx, R, boundPos);
     bool useLookup = lookups * kLookupCost < scanCount + lookups || resolving;
     if (useLookup && !resolving && fx.a && boundPos.size() == 1 && boundPos[0] == 0 && db.view() == DbView::Current) {
-      R = entityLookupJoin(db, c, fx, R, R.col(c.terms[0].var), freePos);
-      logStep("lookup", c.form, R.nrows, "per-entity");
+      std::vector<EntityPart> parts;
+      parts.push_back(EntityPart{&c, fx, freePos, {}});
+      if (siblings) takeEntitySiblings(f, db, c, R.nrows, parts, *siblings);
+      R = entityLookupJoin(db, parts, R, R.col(c.terms[0].var));
+      for (const EntityPart& p : parts) logStep("lookup", p.clause->form, R.nrows, "per-entity");
     } else if (useLookup) {
       R = lookupJoin(db, c, fx, R, boundPos, freePos);
       logStep("lookup", c.form, R.nrows, "per-binding");
@@ -855,19 +870,220 @@ class Executor {
     return newPos;
   }
 
+  // A comparison of a pattern's value variable with a fixed value, answered
+  // by a range of the attribute's AVET keys while scanning ([?e :salary ?s]
+  // [(> ?s 50000)] reads only the salaries above 50000). The key order
+  // refines the order the comparison builtins use (they only add numeric
+  // equality across int/double), so along the range a lower bound holds on
+  // a suffix and an upper bound on a prefix; each row is still checked.
+  struct RangePred {
+    const Clause* clause;
+    bool lower;      // keeps values above the bound: (> ?v c), (< c ?v)
+    bool inclusive;  // <= or >=
+    Value bound;
+  };
+
+  bool asRangePred(const Frame& f, const Clause& p, VarId v, RangePred& out) {
+    if (p.kind != Clause::Kind::Predicate || p.terms.size() != 2) return false;
+    if (options_.functions && options_.functions->count(p.name)) return false;
+    int op = p.name == "<" ? 0 : p.name == "<=" ? 1 : p.name == ">" ? 2 : p.name == ">=" ? 3 : -1;
+    if (op < 0) return false;
+    bool varFirst = p.terms[0].isVar() && p.terms[0].var == v;
+    bool varSecond = p.terms[1].isVar() && p.terms[1].var == v;
+    if (varFirst == varSecond) return false;
+    const Term& other = p.terms[varFirst ? 1 : 0];
+    Value bound;
+    if (other.isConst()) {
+      bound = other.constant;
+    } else if (other.isVar()) {
+      int r = f.relOf(other.var);  // a scalar input: one row
+      if (r < 0 || f.rels[static_cast<size_t>(r)].nrows != 1) return false;
+      const Rel& rel = f.rels[static_cast<size_t>(r)];
+      bound = rel.row(0)[rel.col(other.var)];
+    } else {
+      return false;
+    }
+    if (bound.isNil() || bound.isSequential() || !isEncodable(bound)) return false;
+    bool greater = op >= 2;
+    out = RangePred{&p, greater == varFirst, op == 1 || op == 3, bound};
+    return true;
+  }
+
+  // Moves from `remaining` the range predicates over the value variable of
+  // `c`, a fresh scan of one attribute's current datoms.
+  void takeRangePreds(const Frame& f, const Db& db, const Clause& c, const Fixed& fx, std::vector<RangePred>& preds,
+                      std::vector<const Clause*>& remaining) {
+    if (db.view() != DbView::Current || !fx.a || fx.e || fx.v || c.terms.size() < 3 || !c.terms[2].isVar()) return;
+    if (db.schema().get(fx.aVal).isRef()) return;
+    VarId v = c.terms[2].var;
+    for (size_t i = 0; i < c.terms.size(); ++i)
+      if (i != 2 && c.terms[i].isVar() && c.terms[i].var == v) return;
+    for (size_t i = 0; i < remaining.size();) {
+      RangePred rp;
+      if (asRangePred(f, *remaining[i], v, rp)) {
+        preds.push_back(std::move(rp));
+        remaining.erase(remaining.begin() + static_cast<long>(i));
+      } else {
+        ++i;
+      }
+    }
+  }
+
+  static bool rangeHolds(const RangePred& p, const Value& v) {
+    int c = detail::orderCompare(v, p.bound);
+    return p.lower ? (p.inclusive ? c >= 0 : c > 0) : (p.inclusive ? c <= 0 : c < 0);
+  }
+
+  Rel scanValueRange(const Db& db, const Clause& c, const Fixed& fx, const std::vector<int>& freePos,
+                     const std::vector<RangePred>& preds) {
+    Rel r;
+    std::vector<int> firstPos;
+    for (int p : freePos) {
+      VarId v = c.terms[static_cast<size_t>(p)].var;
+      if (r.col(v) < 0) {
+        r.vars.push_back(v);
+        firstPos.push_back(p);
+      }
+    }
+    r.distinct = firstPos.size() == freePos.size() && std::find(freePos.begin(), freePos.end(), 0) != freePos.end();
+    const index::BTree& tree = db.currentTree(IndexOrder::AVET);
+    std::string attrPrefix;
+    encodeUnsigned(fx.aVal, attrPrefix);
+    auto valueAt = [](const KeyParts& k) {
+      const uint8_t* p = reinterpret_cast<const uint8_t*>(k.value.data());
+      return decodeValue(p, p + k.value.size());
+    };
+    // Start at the highest lower bound; values equal to it as numbers but of
+    // another kind (50000.0 for 50000) may sort just before its key.
+    const RangePred* from = nullptr;
+    for (const RangePred& p : preds)
+      if (p.lower && (!from || compareValues(p.bound, from->bound) > 0)) from = &p;
+    index::BTree::Iterator it;
+    if (from) {
+      std::string start = attrPrefix;
+      encodeValue(from->bound, start);
+      it = tree.lowerBound(start);
+      if (from->bound.isNumber()) {
+        for (index::BTree::Iterator back = tree.seekBefore(start);
+             back.valid() && index::hasKeyPrefix(back.key(), attrPrefix) &&
+             detail::orderCompare(valueAt(splitKey(IndexOrder::AVET, back.key(), false)), from->bound) == 0;
+             back.prev())
+          it = back;
+      }
+    } else {
+      it = tree.lowerBound(attrPrefix);
+    }
+    std::vector<Value> row(r.vars.size());
+    std::vector<Value> posVals(5);
+    for (; it.valid() && index::hasKeyPrefix(it.key(), attrPrefix); it.next()) {
+      KeyParts k = splitKey(IndexOrder::AVET, it.key(), false);
+      if (fx.tx && k.tx != fx.txVal) continue;
+      if (fx.added && k.added != fx.addedVal) continue;
+      Value v = valueAt(k);
+      bool keep = true, past = false;
+      for (const RangePred& p : preds) {
+        if (rangeHolds(p, v)) continue;
+        keep = false;
+        past = past || !p.lower;  // an upper bound fails from here on
+      }
+      if (past) break;
+      if (!keep) continue;
+      for (int p : freePos) posVals[static_cast<size_t>(p)] = p == 2 ? v : positionValue(db, IndexOrder::AVET, k, p);
+      if (!repeatedVarsAgree(c, freePos, posVals)) continue;
+      for (size_t i = 0; i < firstPos.size(); ++i) row[i] = posVals[static_cast<size_t>(firstPos[i])];
+      r.addRow(row.data());
+    }
+    return r;
+  }
+
+  // One pattern of an entity lookup join: [?e :attr ...] with ?e bound and
+  // the attribute constant.
+  struct EntityPart {
+    const Clause* clause;
+    Fixed fixed;
+    std::vector<int> freePos;
+    std::vector<int> newPos;        // free positions that add a column
+    std::string attrBytes, rest;    // the AEVT prefix is attrBytes + entity + rest
+    index::BTree::Iterator it;      // walks the attribute's AEVT range forward
+    bool started = false;
+    std::vector<Value> matches;     // newPos.size() values per match
+    size_t matchCount = 0;
+  };
+
+  // Moves from `remaining` the patterns that can join in the same pass as
+  // `c`: same source and entity variable, a constant attribute of their own,
+  // no other bound variable, fresh variables that no other part binds, and a
+  // lookup cheaper than a scan. Visiting an entity's attributes one after the
+  // other keeps its leaf in cache (q4 looks up three attributes per entity).
+  void takeEntitySiblings(const Frame& f, const Db& db, const Clause& c, size_t lookups,
+                          std::vector<EntityPart>& parts, std::vector<const Clause*>& remaining) {
+    VarId ev = c.terms[0].var;
+    std::vector<VarId> used;
+    auto addVars = [&](const Clause& k) {
+      for (size_t i = 1; i < k.terms.size(); ++i)
+        if (k.terms[i].isVar()) used.push_back(k.terms[i].var);
+    };
+    addVars(c);
+    for (size_t i = 0; i < remaining.size();) {
+      const Clause& s = *remaining[i];
+      bool ok = s.kind == Clause::Kind::Pattern && s.source == c.source && s.terms.size() >= 2 &&
+                s.terms[0].isVar() && s.terms[0].var == ev && s.terms[1].isConst();
+      Fixed fx;
+      ok = ok && resolveConstants(db, s, fx) && fx.a;
+      for (const EntityPart& p : parts) ok = ok && p.fixed.aVal != fx.aVal;
+      for (size_t k = 1; ok && k < s.terms.size(); ++k) {
+        const Term& t = s.terms[k];
+        if (!t.isVar()) continue;
+        if (f.bound(t.var) || std::find(used.begin(), used.end(), t.var) != used.end()) ok = false;
+      }
+      if (ok) {
+        std::string prefix;
+        IndexOrder order = chooseIndex(db, fx, prefix);
+        double scan = static_cast<double>(countPrefix(db.currentTree(order), prefix));
+        double n = static_cast<double>(lookups);
+        ok = n * kLookupCost < scan + n;
+      }
+      if (!ok) {
+        ++i;
+        continue;
+      }
+      std::vector<int> freePos;
+      for (size_t k = 1; k < s.terms.size(); ++k)
+        if (s.terms[k].isVar()) freePos.push_back(static_cast<int>(k));
+      addVars(s);
+      parts.push_back(EntityPart{&s, fx, std::move(freePos), {}});
+      remaining.erase(remaining.begin() + static_cast<long>(i));
+    }
+  }
+
   // The most common join step: the entity is bound and the attribute is a
   // constant ([?e :age ?a] once ?e is known). Rows are visited in entity
-  // order with one forward-seeking EAVT iterator, without the per-binding
-  // bookkeeping of lookupJoin; rows sharing an entity reuse its matches.
-  Rel entityLookupJoin(const Db& db, const Clause& c, const Fixed& base, const Rel& R, int eCol,
-                       const std::vector<int>& freePos) {
+  // order; each part walks its attribute's AEVT range with a forward-seeking
+  // iterator (a merge join that skips: the entities of one attribute sit
+  // next to each other, so consecutive probes stay in cache), without the
+  // per-binding bookkeeping of lookupJoin; rows sharing an entity reuse its
+  // matches. An entity stops at its first part without a match; parts with
+  // a constant value (filters) go first.
+  Rel entityLookupJoin(const Db& db, std::vector<EntityPart>& parts, const Rel& R, int eCol) {
+    std::vector<size_t> visit(parts.size());
+    for (size_t i = 0; i < parts.size(); ++i) visit[i] = i;
+    std::stable_sort(visit.begin(), visit.end(),
+                     [&](size_t x, size_t y) { return parts[x].fixed.v && !parts[y].fixed.v; });
     Rel out;
     out.vars = R.vars;
-    std::vector<int> newPos = appendNewVars(out, c, freePos);
-    // Datoms of one entity and attribute differ by value: keeping the value
-    // (or adding no column) keeps a duplicate-free relation duplicate-free.
-    out.distinct = R.distinct && (base.v || newPos.empty() ||
-                                  std::find(newPos.begin(), newPos.end(), 2) != newPos.end());
+    out.distinct = R.distinct;
+    for (EntityPart& p : parts) {
+      p.newPos = appendNewVars(out, *p.clause, p.freePos);
+      // Datoms of one entity and attribute differ by value: keeping the value
+      // (or adding no column) keeps a duplicate-free relation duplicate-free.
+      out.distinct = out.distinct && (p.fixed.v || p.newPos.empty() ||
+                                      std::find(p.newPos.begin(), p.newPos.end(), 2) != p.newPos.end());
+      encodeUnsigned(p.fixed.aVal, p.attrBytes);
+      if (p.fixed.v) {
+        p.rest = p.fixed.vEnc;
+        if (p.fixed.tx) encodeUnsigned(static_cast<uint64_t>(p.fixed.txVal - kTx0), p.rest);
+      }
+    }
     std::vector<uint32_t> byEntity(R.nrows);
     bool sorted = true;
     for (uint32_t i = 0; i < R.nrows; ++i) {
@@ -877,22 +1093,13 @@ class Executor {
     if (!sorted)
       std::stable_sort(byEntity.begin(), byEntity.end(),
                        [&](uint32_t x, uint32_t y) { return R.row(x)[eCol].asLong() < R.row(y)[eCol].asLong(); });
-    const index::BTree& tree = db.currentTree(IndexOrder::EAVT);
-    index::BTree::Iterator it;
-    bool started = false;
-    Fixed fx = base;
-    fx.e = true;
-    // The EAVT prefix is the entity followed by the same bytes every time.
-    std::string prefix, afterEntity;
-    fx.eVal = 1;
-    chooseIndex(db, fx, prefix);
-    encodeUnsigned(1, afterEntity);
-    afterEntity = prefix.substr(afterEntity.size());
+    const index::BTree& tree = db.currentTree(IndexOrder::AEVT);
+    std::string prefix;
     std::vector<Value> posVals(5);
-    std::vector<Value> matches;  // new-var values of the current entity's datoms, newPos.size() per match
     std::vector<Value> row(out.vars.size());
+    std::vector<size_t> pick(parts.size());
     int64_t current = -1;
-    size_t matchCount = 0;
+    bool entityMatches = false;
     const size_t width = R.vars.size();
     out.cells.reserve(R.nrows * out.vars.size());
     for (uint32_t ri : byEntity) {
@@ -900,39 +1107,57 @@ class Executor {
       int64_t e = rr[eCol].asLong();
       if (e != current) {
         current = e;
-        matches.clear();
-        matchCount = 0;
-        if (e <= 0) continue;
-        fx.eVal = e;
-        prefix.clear();
-        encodeUnsigned(static_cast<uint64_t>(e), prefix);
-        prefix += afterEntity;
-        if (!started) {
-          it = tree.lowerBound(prefix);
-          started = true;
-        } else {
-          it.seekForward(prefix);
-        }
-        for (; it.valid() && it.key().substr(0, prefix.size()) == prefix; it.next()) {
-          KeyParts k = splitKey(IndexOrder::EAVT, it.key(), false);
-          if (fx.v && k.value != fx.vEnc) continue;
-          if (fx.tx && k.tx != fx.txVal) continue;
-          if (fx.added && k.added != fx.addedVal) continue;
-          for (int p : freePos) posVals[static_cast<size_t>(p)] = positionValue(db, IndexOrder::EAVT, k, p);
-          if (!repeatedVarsAgree(c, freePos, posVals)) continue;
-          for (int p : newPos) matches.push_back(posVals[static_cast<size_t>(p)]);
-          ++matchCount;
+        entityMatches = e > 0;
+        for (size_t vi = 0; vi < visit.size() && entityMatches; ++vi) {
+          EntityPart& p = parts[visit[vi]];
+          const Fixed& fx = p.fixed;
+          const Clause& c = *p.clause;
+          p.matches.clear();
+          p.matchCount = 0;
+          prefix = p.attrBytes;
+          encodeUnsigned(static_cast<uint64_t>(e), prefix);
+          prefix += p.rest;
+          index::BTree::Iterator& it = p.it;
+          if (!p.started) {
+            it = tree.lowerBound(prefix);
+            p.started = true;
+          } else {
+            it.seekForward(prefix);
+          }
+          for (; it.valid() && index::hasKeyPrefix(it.key(), prefix); it.next()) {
+            KeyParts k = splitKey(IndexOrder::AEVT, it.key(), false);
+            if (fx.v && k.value != fx.vEnc) continue;
+            if (fx.tx && k.tx != fx.txVal) continue;
+            if (fx.added && k.added != fx.addedVal) continue;
+            for (int q : p.freePos) posVals[static_cast<size_t>(q)] = positionValue(db, IndexOrder::AEVT, k, q);
+            if (!repeatedVarsAgree(c, p.freePos, posVals)) continue;
+            for (int q : p.newPos) p.matches.push_back(posVals[static_cast<size_t>(q)]);
+            ++p.matchCount;
+          }
+          entityMatches = p.matchCount > 0;
         }
       }
-      if (newPos.empty()) {
-        // A pure filter ([?e :sex :male]): the row stays once if anything matched.
-        if (matchCount) out.addRow(rr);
-        continue;
-      }
-      for (size_t m = 0; m < matchCount; ++m) {
-        for (size_t i = 0; i < width; ++i) row[i] = rr[i];
-        for (size_t i = 0; i < newPos.size(); ++i) row[width + i] = matches[m * newPos.size() + i];
+      if (!entityMatches) continue;
+      // One output row per combination of the parts' matches (pure filters
+      // such as [?e :sex :male] add no column and keep the row once).
+      std::fill(pick.begin(), pick.end(), 0);
+      for (;;) {
+        size_t col = 0;
+        for (; col < width; ++col) row[col] = rr[col];
+        for (size_t pi = 0; pi < parts.size(); ++pi) {
+          const EntityPart& p = parts[pi];
+          if (p.newPos.empty()) continue;
+          for (size_t i = 0; i < p.newPos.size(); ++i) row[col++] = p.matches[pick[pi] * p.newPos.size() + i];
+        }
         out.addRow(row.data());
+        size_t pi = parts.size();
+        while (pi-- > 0) {
+          const EntityPart& p = parts[pi];
+          if (p.newPos.empty()) continue;
+          if (++pick[pi] < p.matchCount) break;
+          pick[pi] = 0;
+        }
+        if (pi == SIZE_MAX) break;
       }
     }
     return out;
@@ -1060,7 +1285,7 @@ class Executor {
       if (!prev || prev->order != pr.order || prev->prefix == pr.prefix) it = db.currentTree(pr.order).lowerBound(pr.prefix);
       else it.seekForward(pr.prefix);
       prev = &pr;
-      for (; it.valid() && it.key().substr(0, pr.prefix.size()) == pr.prefix; it.next()) {
+      for (; it.valid() && index::hasKeyPrefix(it.key(), pr.prefix); it.next()) {
         KeyParts k = splitKey(pr.order, it.key(), false);
         if (pr.fx.e && k.e != pr.fx.eVal) continue;
         if (pr.fx.a && k.a != pr.fx.aVal) continue;
@@ -1224,6 +1449,7 @@ class Executor {
     Rel out;
     if (c.kind == Clause::Kind::Predicate) {
       out.vars = input.vars;
+      out.distinct = input.distinct;  // a subset of a set
       for (size_t i = 0; i < input.nrows; ++i) {
         fillArgs(input.row(i));
         if (truthy(call(callee, c, args))) out.addRow(input.row(i));
