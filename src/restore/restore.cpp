@@ -11,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include "core/encoding.h"
@@ -23,47 +24,7 @@ namespace datalite::restore {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-// A blocking queue with a capacity: producers wait while it is full, so a
-// fast stage cannot run ahead of a slow one by more than `capacity` items.
-template <class T>
-class BoundedQueue {
- public:
-  explicit BoundedQueue(size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {}
-  void push(T item) {
-    std::unique_lock<std::mutex> lock(mu_);
-    notFull_.wait(lock, [&] { return q_.size() < capacity_ || closed_; });
-    q_.push_back(std::move(item));
-    notEmpty_.notify_one();
-  }
-  bool pop(T& out) {
-    std::unique_lock<std::mutex> lock(mu_);
-    notEmpty_.wait(lock, [&] { return !q_.empty() || closed_; });
-    if (q_.empty()) return false;
-    out = std::move(q_.front());
-    q_.pop_front();
-    notFull_.notify_one();
-    return true;
-  }
-  void close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    notEmpty_.notify_all();
-    notFull_.notify_all();
-  }
-  double fill() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return double(q_.size()) / double(capacity_);
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::condition_variable notFull_, notEmpty_;
-  std::deque<T> q_;
-  size_t capacity_;
-  bool closed_ = false;
-};
+double msSince(Clock::time_point t) noexcept { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 // Source datoms as read: values still encoded, in a chunk's arena.
 struct Rec {
@@ -75,7 +36,7 @@ struct Rec {
 struct Chunk {
   std::string arena;
   std::vector<Rec> recs;
-  std::string_view value(const Rec& r) const { return std::string_view(arena).substr(r.off, r.len); }
+  std::string_view value(const Rec& r) const noexcept { return std::string_view(arena).substr(r.off, r.len); }
 };
 
 // One destination transaction: its datoms' keys per index.
@@ -130,7 +91,7 @@ struct Batch {
 
  private:
   // encodeUnsigned's format: a length byte, then that many big-endian bytes.
-  static size_t putUnsigned(uint64_t n, char* out) {
+  static size_t putUnsigned(uint64_t n, char* out) noexcept {
     int len = n ? (64 - std::countl_zero(n) + 7) / 8 : 0;
     out[0] = static_cast<char>(len);
     for (int i = 0; i < len; ++i) out[1 + i] = static_cast<char>((n >> (8 * (len - 1 - i))) & 0xFF);
@@ -141,45 +102,254 @@ struct Batch {
   size_t tLen_ = 0;
 };
 
-// Old entity id -> new entity id, written once per entity by the worker
-// that owns it and read by all. A flat array while ids are dense enough.
+// A worker's mailbox: a bounded queue of chunks from the readers and, for
+// worker 0 (the calling thread, which also commits), a bounded queue of
+// batches from the other workers. Producers wait while their side is full,
+// so a fast stage cannot run ahead of a slow one by more than the capacity;
+// the one consumer waits only while both sides are empty. abort() wakes
+// everyone: pushes return false and pop returns End, so the stages stop at
+// their next hand-off.
+class Mailbox {
+ public:
+  enum class Got { Chunk, Batch, ChunksDone, End };
+  Mailbox(size_t chunkCapacity, size_t batchCapacity)
+      : chunkCap_(std::max<size_t>(1, chunkCapacity)), batchCap_(std::max<size_t>(1, batchCapacity)) {}
+
+  bool pushChunk(Chunk&& c) { return push(chunks_, chunkCap_, chunkNotFull_, std::move(c)); }
+  bool pushBatch(Batch&& b) { return push(batches_, batchCap_, batchNotFull_, std::move(b)); }
+
+  // Batches first (they unblock the other workers), then chunks while
+  // `wantChunks`; ChunksDone once the readers closed the chunk side and it
+  // is empty; End when aborted or, without `wantChunks`, when the batch side
+  // is closed and empty.
+  Got pop(Chunk& chunk, Batch& batch, bool wantChunks) {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      if (aborted_) return Got::End;
+      if (!batches_.empty()) {
+        batch = std::move(batches_.front());
+        batches_.pop_front();
+        batchNotFull_.notify_one();
+        return Got::Batch;
+      }
+      if (wantChunks) {
+        if (!chunks_.empty()) {
+          chunk = std::move(chunks_.front());
+          chunks_.pop_front();
+          chunkCount_.store(chunks_.size(), std::memory_order_relaxed);
+          chunkNotFull_.notify_one();
+          return Got::Chunk;
+        }
+        if (chunksClosed_) return Got::ChunksDone;
+      } else if (batchesClosed_) {
+        return Got::End;
+      }
+      notEmpty_.wait(lock);
+    }
+  }
+  void closeChunks() noexcept { close(chunksClosed_); }
+  void closeBatches() noexcept { close(batchesClosed_); }
+  void abort() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborted_ = true;
+    notEmpty_.notify_all();
+    chunkNotFull_.notify_all();
+    batchNotFull_.notify_all();
+  }
+  double chunkFill() const noexcept { return double(chunkCount_.load(std::memory_order_relaxed)) / double(chunkCap_); }
+
+ private:
+  template <class T>
+  bool push(std::deque<T>& q, size_t cap, std::condition_variable& notFull, T&& item) {
+    std::unique_lock<std::mutex> lock(mu_);
+    notFull.wait(lock, [&] { return q.size() < cap || aborted_; });
+    if (aborted_) return false;
+    q.push_back(std::move(item));
+    if constexpr (std::is_same_v<T, Chunk>) chunkCount_.store(chunks_.size(), std::memory_order_relaxed);
+    notEmpty_.notify_one();
+    return true;
+  }
+  void close(bool& flag) noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    flag = true;
+    notEmpty_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable notEmpty_, chunkNotFull_, batchNotFull_;
+  std::deque<Chunk> chunks_;
+  std::deque<Batch> batches_;
+  size_t chunkCap_, batchCap_;
+  std::atomic<size_t> chunkCount_{0};  // chunks_.size(), for the fill metric
+  bool chunksClosed_ = false, batchesClosed_ = false, aborted_ = false;
+};
+
+// Refs waiting for their target's new id, as (new entity, attribute).
+using Waiting = std::vector<std::pair<int64_t, AttrId>>;
+
+// Old entity id -> new entity id, and the refs waiting for an id (the
+// pending index), sharded by old id. An id is written once, by the worker
+// that owns the entity (or the single-threaded end phase), and read by all.
+//
+// While ids are dense enough, the map is a flat array of atomic slots:
+//   > 0  the new id
+//   0    no id, nothing waits
+//   < 0  no id; -(slot) - 1 is the head of the list of waiting refs in the
+//        target's shard (flat nodes linked by index)
+// The owner publishes an id with one atomic exchange and takes the shard's
+// lock only if refs were waiting; a ref whose target has no id links itself
+// in under the target's shard lock and a compare-exchange of the slot, so
+// it either sees the id or is seen by the owner's exchange. Sparse ids live
+// in per-shard hash maps with the same encoding, under the shard's lock.
 class IdMap {
  public:
   explicit IdMap(int64_t maxOld) {
     if (maxOld < (int64_t{1} << 24)) flat_ = std::vector<std::atomic<int64_t>>(static_cast<size_t>(maxOld) + 1);
   }
-  int64_t get(int64_t old) const {
-    if (old >= 0 && old < int64_t(flat_.size())) return flat_[size_t(old)].load(std::memory_order_acquire);
+
+  int64_t get(int64_t old) const noexcept {
+    if (isFlat(old)) return idOf(flat_[size_t(old)].load(std::memory_order_acquire));
     const Shard& s = shard(old);
     std::lock_guard<std::mutex> lock(s.mu);
     auto it = s.map.find(old);
-    return it == s.map.end() ? 0 : it->second;
+    return it == s.map.end() ? 0 : idOf(it->second);
   }
-  void set(int64_t old, int64_t now) {
-    if (old >= 0 && old < int64_t(flat_.size())) {
-      flat_[size_t(old)].store(now, std::memory_order_release);
+
+  // Records `old`'s new id (the caller owns `old` and it has none yet);
+  // appends the refs that waited for it to `released`.
+  void claim(int64_t old, int64_t id, Waiting& released) {
+    Shard& s = shard(old);
+    if (isFlat(old)) {
+      int64_t prev = flat_[size_t(old)].exchange(id, std::memory_order_acq_rel);
+      if (prev >= 0) return;  // nothing waited: no lock
+      std::lock_guard<std::mutex> lock(s.mu);
+      release(s, prev, released);
       return;
     }
-    Shard& s = shard(old);
     std::lock_guard<std::mutex> lock(s.mu);
-    s.map[old] = now;
+    int64_t& slot = s.map[old];
+    int64_t prev = slot;
+    slot = id;
+    release(s, prev, released);
   }
-  std::vector<int64_t> table(int64_t maxOld) const {
-    std::vector<int64_t> out(static_cast<size_t>(std::max<int64_t>(0, maxOld)) + 1, 0);
-    for (size_t i = 0; i < flat_.size() && i < out.size(); ++i) out[i] = flat_[i].load(std::memory_order_relaxed);
+
+  // The new id of `target`, or 0 after parking (newE, a) until it has one.
+  int64_t getOrPark(int64_t target, int64_t newE, AttrId a) {
+    if (isFlat(target)) {
+      std::atomic<int64_t>& slot = flat_[size_t(target)];
+      int64_t v = slot.load(std::memory_order_acquire);
+      if (v > 0) return v;
+      Shard& s = shard(target);
+      std::lock_guard<std::mutex> lock(s.mu);
+      v = slot.load(std::memory_order_acquire);
+      while (v <= 0) {
+        uint32_t node = link(s, newE, a, v);
+        // Only the owner changes the slot without the lock (to its id).
+        if (slot.compare_exchange_strong(v, -int64_t(node) - 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+          s.pending.fetch_add(1, std::memory_order_relaxed);
+          return 0;
+        }
+        unlink(s, node);
+      }
+      return v;
+    }
+    Shard& s = shard(target);
+    std::lock_guard<std::mutex> lock(s.mu);
+    int64_t& slot = s.map[target];
+    if (slot > 0) return slot;
+    slot = -int64_t(link(s, newE, a, slot)) - 1;
+    s.pending.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
+
+  uint64_t pendingCount() const noexcept {
+    uint64_t n = 0;
+    for (const Shard& s : shards_) n += s.pending.load(std::memory_order_relaxed);
+    return n;
+  }
+
+  // Targets that refs wait for, ascending. Only while no stage runs.
+  std::vector<int64_t> pendingTargets() const {
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < flat_.size(); ++i)
+      if (flat_[i].load(std::memory_order_relaxed) < 0) out.push_back(int64_t(i));
     for (const Shard& s : shards_)
       for (auto [k, v] : s.map)
-        if (k >= 0 && k < int64_t(out.size())) out[size_t(k)] = v;
+        if (v < 0) out.push_back(k);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // The largest old id with a new id, at least `floor`. Only while no stage runs.
+  int64_t maxAssigned(int64_t floor) const {
+    for (const Shard& s : shards_)
+      for (auto [k, v] : s.map)
+        if (v > 0) floor = std::max(floor, k);
+    return floor;
+  }
+
+  std::vector<int64_t> table(int64_t maxOld) const {
+    std::vector<int64_t> out(static_cast<size_t>(std::max<int64_t>(0, maxOld)) + 1, 0);
+    for (size_t i = 0; i < flat_.size() && i < out.size(); ++i) out[i] = idOf(flat_[i].load(std::memory_order_relaxed));
+    for (const Shard& s : shards_)
+      for (auto [k, v] : s.map)
+        if (k >= 0 && k < int64_t(out.size())) out[size_t(k)] = idOf(v);
     return out;
   }
 
  private:
-  struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<int64_t, int64_t> map;
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Node {
+    int64_t newE;
+    AttrId a;
+    uint32_t next;  // the next waiting ref of the same target, or the next free node
   };
-  const Shard& shard(int64_t k) const { return shards_[uint64_t(k) % kShards]; }
-  Shard& shard(int64_t k) { return shards_[uint64_t(k) % kShards]; }
+  struct alignas(64) Shard {
+    mutable std::mutex mu;
+    std::unordered_map<int64_t, int64_t> map;  // sparse ids, slots encoded as flat_'s
+    std::vector<Node> nodes;
+    uint32_t freeHead = kNone;
+    std::atomic<uint64_t> pending{0};  // refs waiting in this shard
+  };
+
+  static int64_t idOf(int64_t slot) noexcept { return slot > 0 ? slot : 0; }
+  bool isFlat(int64_t old) const noexcept { return old >= 0 && old < int64_t(flat_.size()); }
+  const Shard& shard(int64_t k) const noexcept { return shards_[uint64_t(k) % kShards]; }
+  Shard& shard(int64_t k) noexcept { return shards_[uint64_t(k) % kShards]; }
+
+  // A node for (newE, a) in front of the list `slot` (under s.mu).
+  static uint32_t link(Shard& s, int64_t newE, AttrId a, int64_t slot) {
+    uint32_t next = slot < 0 ? uint32_t(-slot - 1) : kNone;
+    uint32_t n = s.freeHead;
+    if (n != kNone) {
+      s.freeHead = s.nodes[n].next;
+      s.nodes[n] = Node{newE, a, next};
+    } else {
+      if (s.nodes.size() >= kNone) raise(ErrorCode::StoreError, "restore: too many pending refs");
+      n = static_cast<uint32_t>(s.nodes.size());
+      s.nodes.push_back(Node{newE, a, next});
+    }
+    return n;
+  }
+  static void unlink(Shard& s, uint32_t n) noexcept {
+    s.nodes[n].next = s.freeHead;
+    s.freeHead = n;
+  }
+  // Moves the list `slot` to `out` and frees its nodes (under s.mu).
+  static void release(Shard& s, int64_t slot, Waiting& out) {
+    if (slot >= 0) return;
+    uint64_t count = 0;
+    for (uint32_t n = uint32_t(-slot - 1); n != kNone;) {
+      const Node& node = s.nodes[n];
+      out.emplace_back(node.newE, node.a);
+      uint32_t next = node.next;
+      unlink(s, n);
+      n = next;
+      ++count;
+    }
+    s.pending.fetch_sub(count, std::memory_order_relaxed);
+  }
+
   static constexpr size_t kShards = 64;
   std::vector<std::atomic<int64_t>> flat_;
   Shard shards_[kShards];
@@ -193,42 +363,21 @@ struct Shared {
   std::atomic<int64_t> nextId{1};
   std::atomic<int64_t> nextTx{kTx0 + 1};
   std::atomic<uint64_t> datomsRead{0};
-  // Refs waiting for their target's new id: target -> (new entity, attribute).
-  std::mutex pendingMu;
-  std::unordered_map<int64_t, std::vector<std::pair<int64_t, AttrId>>> pending;
-  std::atomic<uint64_t> pendingCount{0};
-  std::atomic<int64_t> maxOld{0};  // the largest source id given a new one
 
   Shared(const Db& s, const Options& o) : source(s), options(o), ids(std::min<int64_t>(s.maxEid(), kTx0 - 1)) {}
 
-  // The new id of `old`, assigned now if it has none. Only the owner of
-  // `old` (or the single-threaded end phase) may assign.
-  int64_t assign(int64_t old, std::vector<std::pair<int64_t, AttrId>>* released) {
-    int64_t id = ids.get(old);
-    if (id) return id;
-    id = nextId.fetch_add(1, std::memory_order_relaxed);
-    ids.set(old, id);
-    for (int64_t seen = maxOld.load(std::memory_order_relaxed);
-         old > seen && !maxOld.compare_exchange_weak(seen, old, std::memory_order_relaxed);) {
-    }
-    std::lock_guard<std::mutex> lock(pendingMu);
-    auto it = pending.find(old);
-    if (it != pending.end()) {
-      pendingCount.fetch_sub(it->second.size(), std::memory_order_relaxed);
-      if (released) *released = std::move(it->second);
-      pending.erase(it);
-    }
+  // The new id of `old`, assigned now if it has none; the refs that waited
+  // for it are appended to `released`. Only the owner of `old` (or the
+  // single-threaded schema step and end phase) may assign.
+  int64_t assign(int64_t old, Waiting& released) {
+    if (int64_t id = ids.get(old)) return id;
+    int64_t id = nextId.fetch_add(1, std::memory_order_relaxed);
+    ids.claim(old, id, released);
     return id;
   }
   // The new id of a ref target, or 0 after parking the datom in pending.
-  int64_t targetOrPark(int64_t target, int64_t newE, AttrId a) {
-    if (int64_t id = ids.get(target)) return id;
-    std::lock_guard<std::mutex> lock(pendingMu);
-    if (int64_t id = ids.get(target)) return id;  // assigned meanwhile
-    pending[target].emplace_back(newE, a);
-    pendingCount.fetch_add(1, std::memory_order_relaxed);
-    return 0;
-  }
+  int64_t targetOrPark(int64_t target, int64_t newE, AttrId a) { return ids.getOrPark(target, newE, a); }
+  uint64_t pendingCount() const noexcept { return ids.pendingCount(); }
 };
 
 std::string encodeRef(int64_t id) { return encodeValue(Value::integer(id)); }
@@ -247,9 +396,10 @@ AttrKind kindOf(const Attribute& a) {
   return a.isRef() ? AttrKind::Ref : AttrKind::Plain;
 }
 
-// Reads one attribute's current datoms (AEVT) in chunks.
+// Reads one attribute's current datoms (AEVT) in chunks. `sink` returns
+// false when the pipeline stops; so does this.
 template <class Sink>
-void readAttribute(Shared& sh, AttrId a, bool isRef, Sink&& sink) {
+bool readAttribute(Shared& sh, AttrId a, bool isRef, Sink&& sink) {
   const index::BTree& aevt = sh.source.currentTree(IndexOrder::AEVT);
   std::string prefix;
   encodeUnsigned(a, prefix);
@@ -269,23 +419,25 @@ void readAttribute(Shared& sh, AttrId a, bool isRef, Sink&& sink) {
     chunk.recs.push_back(r);
     if (chunk.recs.size() >= chunkSize) {
       sh.datomsRead.fetch_add(chunk.recs.size(), std::memory_order_relaxed);
-      sink(std::move(chunk));
+      if (!sink(std::move(chunk))) return false;
       chunk = Chunk{};
     }
   }
   if (!chunk.recs.empty()) {
     sh.datomsRead.fetch_add(chunk.recs.size(), std::memory_order_relaxed);
-    sink(std::move(chunk));
+    return sink(std::move(chunk));
   }
+  return true;
 }
 
-// A tx worker: owns the entities of its partition, fills batches.
+// A tx worker: owns the entities of its partition, fills batches. `emit`
+// returns false when the pipeline stops; so do process and finish.
 class Worker {
  public:
   Worker(Shared& sh) : sh_(sh) {}
 
   template <class Emit>
-  void process(const Chunk& chunk, Emit&& emit) {
+  bool process(const Chunk& chunk, Emit&& emit) {
     const Schema& schema = sh_.source.schema();
     for (const Rec& r : chunk.recs) {
       ensureBatch();
@@ -301,20 +453,23 @@ class Worker {
       } else {
         batch_.add(e, r.a, chunk.value(r), schema.get(r.a).isRef());
       }
-      if (batch_.datoms >= sh_.options.maxBatchSize) emit(take());
+      if (batch_.datoms >= sh_.options.maxBatchSize && !emit(take())) return false;
     }
+    return true;
   }
 
   template <class Emit>
-  void finish(Emit&& emit) {
-    if (open_ && (batch_.datoms || batch_.taken)) emit(take());
+  bool finish(Emit&& emit) {
+    if (open_ && (batch_.datoms || batch_.taken)) return emit(take());
+    return true;
   }
 
  private:
   // The new id of an entity of this partition; writes the refs that waited for it.
   int64_t own(int64_t old) {
+    if (int64_t id = sh_.ids.get(old)) return id;  // the common case: seen before
     released_.clear();
-    int64_t id = sh_.assign(old, &released_);
+    int64_t id = sh_.assign(old, released_);
     for (auto [newE, a] : released_) batch_.add(newE, a, encodeRef(id), true, id);
     return id;
   }
@@ -324,7 +479,7 @@ class Worker {
     batch_.tx = sh_.nextTx.fetch_add(1, std::memory_order_relaxed);
     open_ = true;
   }
-  Batch take() {
+  Batch take() noexcept {
     open_ = false;
     return std::move(batch_);
   }
@@ -332,7 +487,7 @@ class Worker {
   Shared& sh_;
   Batch batch_;
   bool open_ = false;
-  std::vector<std::pair<int64_t, AttrId>> released_;
+  Waiting released_;
 };
 
 // Takes batches in arrival order, keeps their keys, reports progress.
@@ -367,7 +522,7 @@ class Committer {
     Metrics m;
     m.datomsRead = sh_.datomsRead.load(std::memory_order_relaxed);
     m.datomsWritten = written_;
-    m.pendingCount = sh_.pendingCount.load(std::memory_order_relaxed);
+    m.pendingCount = sh_.pendingCount();
     m.batches = batches_.size();
     m.lastTxMs = lastTxMs_;
     m.avgTxMs = batches_.empty() ? 0 : totalTxMs_ / double(batches_.size());
@@ -392,7 +547,64 @@ class Committer {
   uint64_t fillSamples_ = 0;
 };
 
+// The first error of the pipeline's threads; recording it stops the others.
+class Failure {
+ public:
+  explicit Failure(std::vector<std::unique_ptr<Mailbox>>& boxes) : boxes_(boxes) {}
+  void record(std::exception_ptr e) noexcept {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!error_) error_ = std::move(e);
+    }
+    stop();
+  }
+  void stop() noexcept {
+    for (auto& box : boxes_) box->abort();
+  }
+  void rethrowIfAny() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::vector<std::unique_ptr<Mailbox>>& boxes_;
+  std::mutex mu_;
+  std::exception_ptr error_;
+};
+
+// A pipeline thread's body: the stage runs without try/catch in its loops;
+// an exception (a store read error, bad_alloc) is caught once here, recorded
+// as the pass's error, and stops the other stages.
+template <class Body>
+void guarded(Failure& failure, Body&& body) noexcept {
+  try {
+    body();
+  } catch (...) {
+    failure.record(std::current_exception());
+  }
+}
+
+// Joins the pass's threads however the calling thread leaves runPass; if it
+// leaves by an exception (a progress callback that throws, an error in
+// worker 0), the other stages are stopped first.
+struct Joiner {
+  Failure& failure;
+  std::vector<std::thread>& threads;
+  bool finished = false;
+  ~Joiner() {
+    if (!finished) failure.stop();
+    for (std::thread& t : threads)
+      if (t.joinable()) t.join();
+  }
+};
+
 // One pass of the pipeline over `attrs`.
+//
+// Threaded: reader threads partition each chunk by entity among the
+// workers' mailboxes. Worker 0 is the calling thread, which is also the
+// committer: it builds and commits its own batches and commits the batches
+// workers 1..n-1 (threads) hand it, so it waits only when no stage has work
+// for it (readParallelism 1, txParallelism 1: two threads in all).
 void runPass(Shared& sh, Committer& committer, const std::vector<AttrId>& attrs) {
   const Options& o = sh.options;
   const Schema& schema = sh.source.schema();
@@ -400,82 +612,106 @@ void runPass(Shared& sh, Committer& committer, const std::vector<AttrId>& attrs)
   if (!o.threads) {
     // Inline: one reader, one worker, the committer, in turn.
     Worker w(sh);
-    auto emit = [&](Batch b) { committer.commit(std::move(b), 0); };
+    auto emit = [&](Batch b) {
+      committer.commit(std::move(b), 0);
+      return true;
+    };
     for (AttrId a : attrs)
-      readAttribute(sh, a, schema.get(a).isRef(), [&](Chunk chunk) { w.process(chunk, emit); });
+      readAttribute(sh, a, schema.get(a).isRef(), [&](Chunk chunk) { return w.process(chunk, emit); });
     w.finish(emit);
     return;
   }
   unsigned readers = o.readParallelism ? o.readParallelism : std::max(1u, std::thread::hardware_concurrency());
   readers = std::min<unsigned>(readers, std::max<size_t>(1, attrs.size()));
 
-  std::vector<std::unique_ptr<BoundedQueue<Chunk>>> inboxes;
-  for (unsigned i = 0; i < workers; ++i) inboxes.push_back(std::make_unique<BoundedQueue<Chunk>>(8));
-  BoundedQueue<Batch> outbox(4 * workers + 4);
-
+  std::vector<std::unique_ptr<Mailbox>> boxes;
+  for (unsigned i = 0; i < workers; ++i) boxes.push_back(std::make_unique<Mailbox>(8, 4 * workers + 4));
+  Mailbox& mine = *boxes[0];
+  if (workers == 1) mine.closeBatches();
+  Failure failure(boxes);
   std::atomic<size_t> nextAttr{0};
-  std::atomic<unsigned> readersLeft{readers}, workersLeft{workers};
-  std::mutex errorMu;
-  std::exception_ptr error;
-  auto fail = [&](std::exception_ptr e) {
-    std::lock_guard<std::mutex> lock(errorMu);
-    if (!error) error = e;
+  std::atomic<unsigned> readersLeft{readers}, workersLeft{workers - 1};
+
+  auto reader = [&] {
+    // Partition each chunk by entity: all datoms of an entity go to one worker.
+    std::vector<Chunk> parts(workers);
+    auto send = [&](Chunk chunk) {
+      if (workers == 1) return mine.pushChunk(std::move(chunk));
+      for (const Rec& rec : chunk.recs) {
+        Chunk& p = parts[size_t(uint64_t(rec.e) * 0x9E3779B97F4A7C15ull >> 32) % workers];
+        Rec copy = rec;
+        copy.off = static_cast<uint32_t>(p.arena.size());
+        p.arena.append(chunk.value(rec));
+        p.recs.push_back(copy);
+      }
+      for (unsigned w = 0; w < workers; ++w) {
+        if (parts[w].recs.empty()) continue;
+        if (!boxes[w]->pushChunk(std::move(parts[w]))) return false;
+        parts[w] = Chunk{};
+      }
+      return true;
+    };
+    for (size_t i; (i = nextAttr.fetch_add(1)) < attrs.size();)
+      if (!readAttribute(sh, attrs[i], schema.get(attrs[i]).isRef(), send)) return;
+  };
+  auto worker = [&](unsigned w) {
+    Worker wk(sh);
+    Mailbox& box = *boxes[w];
+    auto emit = [&](Batch b) { return mine.pushBatch(std::move(b)); };
+    Chunk chunk;
+    Batch unused;
+    for (;;) {
+      Mailbox::Got got = box.pop(chunk, unused, true);
+      if (got == Mailbox::Got::Chunk) {
+        if (!wk.process(chunk, emit)) return;
+      } else {
+        if (got == Mailbox::Got::ChunksDone) wk.finish(emit);
+        return;
+      }
+    }
   };
 
   std::vector<std::thread> threads;
-  for (unsigned r = 0; r < readers; ++r) {
+  Joiner joiner{failure, threads};
+  for (unsigned r = 0; r < readers; ++r)
     threads.emplace_back([&] {
-      try {
-        // Partition each chunk by entity: all datoms of an entity go to one worker.
-        for (size_t i; (i = nextAttr.fetch_add(1)) < attrs.size();) {
-          AttrId a = attrs[i];
-          readAttribute(sh, a, schema.get(a).isRef(), [&](Chunk chunk) {
-            if (workers == 1) {
-              inboxes[0]->push(std::move(chunk));
-              return;
-            }
-            std::vector<Chunk> parts(workers);
-            for (const Rec& rec : chunk.recs) {
-              Chunk& p = parts[size_t(uint64_t(rec.e) * 0x9E3779B97F4A7C15ull >> 32) % workers];
-              Rec copy = rec;
-              copy.off = static_cast<uint32_t>(p.arena.size());
-              p.arena.append(chunk.value(rec));
-              p.recs.push_back(copy);
-            }
-            for (unsigned w = 0; w < workers; ++w)
-              if (!parts[w].recs.empty()) inboxes[w]->push(std::move(parts[w]));
-          });
-        }
-      } catch (...) {
-        fail(std::current_exception());
-      }
+      guarded(failure, reader);
       if (readersLeft.fetch_sub(1) == 1)
-        for (auto& q : inboxes) q->close();
+        for (auto& box : boxes) box->closeChunks();
     });
-  }
-  for (unsigned w = 0; w < workers; ++w) {
+  for (unsigned w = 1; w < workers; ++w)
     threads.emplace_back([&, w] {
-      try {
-        Worker worker(sh);
-        auto emit = [&](Batch b) { outbox.push(std::move(b)); };
-        Chunk chunk;
-        while (inboxes[w]->pop(chunk)) worker.process(chunk, emit);
-        worker.finish(emit);
-      } catch (...) {
-        fail(std::current_exception());
-        inboxes[w]->close();
-      }
-      if (workersLeft.fetch_sub(1) == 1) outbox.close();
+      guarded(failure, [&] { worker(w); });
+      if (workersLeft.fetch_sub(1) == 1) mine.closeBatches();
     });
-  }
-  Batch b;
-  while (outbox.pop(b)) {
+
+  // Worker 0 and the committer.
+  Worker own(sh);
+  auto commit = [&](Batch b) {
     double fill = 0;
-    for (auto& q : inboxes) fill += q->fill();
+    for (auto& box : boxes) fill += box->chunkFill();
     committer.commit(std::move(b), fill / double(workers));
+    return true;
+  };
+  Chunk chunk;
+  Batch batch;
+  bool chunksDone = false;
+  for (;;) {
+    Mailbox::Got got = mine.pop(chunk, batch, !chunksDone);
+    if (got == Mailbox::Got::Batch) {
+      commit(std::move(batch));
+    } else if (got == Mailbox::Got::Chunk) {
+      own.process(chunk, commit);
+    } else if (got == Mailbox::Got::ChunksDone) {
+      own.finish(commit);
+      chunksDone = true;
+    } else {
+      break;
+    }
   }
+  joiner.finished = true;
   for (std::thread& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
+  failure.rethrowIfAny();
 }
 
 }  // namespace
@@ -505,6 +741,7 @@ Result restore(const Db& source, const Options& requested) {
   {
     Batch b;
     b.tx = sh.nextTx.fetch_add(1);
+    Waiting none;  // nothing is pending yet
     for (AttrId a = attr::kIdent; a <= attr::kTupleType; ++a) {
       std::string prefix;
       encodeUnsigned(a, prefix);
@@ -515,11 +752,11 @@ Result restore(const Db& source, const Options& requested) {
         KeyParts k = splitKey(IndexOrder::AEVT, key, false);
         if (k.e >= kTx0) continue;
         sh.datomsRead.fetch_add(1, std::memory_order_relaxed);
-        int64_t e = sh.assign(k.e, nullptr);
+        int64_t e = sh.assign(k.e, none);
         ++b.taken;
         if (isRef) {
           const uint8_t* p = reinterpret_cast<const uint8_t*>(k.value.data());
-          int64_t target = sh.assign(decodeValue(p, p + k.value.size()).asLong(), nullptr);
+          int64_t target = sh.assign(decodeValue(p, p + k.value.size()).asLong(), none);
           b.add(e, a, encodeRef(target), true, target);
         } else {
           b.add(e, a, k.value, false);
@@ -555,21 +792,19 @@ Result restore(const Db& source, const Options& requested) {
   {
     Batch b;
     b.tx = sh.nextTx.fetch_add(1);
-    std::vector<std::pair<int64_t, AttrId>> released;
-    std::vector<int64_t> targets;
-    {
-      std::lock_guard<std::mutex> lock(sh.pendingMu);
-      for (const auto& [target, waiting] : sh.pending) targets.push_back(target);
-    }
-    std::sort(targets.begin(), targets.end());
-    for (int64_t t : targets) {
+    Waiting released;
+    // The new id of `old` (assigned now if it has none), and the refs that
+    // waited for it written.
+    auto assign = [&](int64_t old) {
       released.clear();
-      int64_t id = sh.assign(t, &released);
+      int64_t id = sh.assign(old, released);
       for (auto [newE, a] : released) {
         b.add(newE, a, encodeRef(id), true, id);
         ++b.taken;
       }
-    }
+      return id;
+    };
+    for (int64_t t : sh.ids.pendingTargets()) assign(t);
     for (AttrId a : late) {
       const Attribute& attr = schema.get(a);
       std::string prefix;
@@ -589,15 +824,15 @@ Result restore(const Db& source, const Options& requested) {
                            : (i < attr.tupleTypes.size() ? attr.tupleTypes[i] == ValueType::Ref
                                                          : attr.tupleType == ValueType::Ref);
           if (isRef && items[i].isInteger() && items[i].asLong() > 0 && items[i].asLong() < kTx0)
-            items[i] = Value::integer(sh.assign(items[i].asLong(), nullptr));
+            items[i] = Value::integer(assign(items[i].asLong()));
         }
-        b.add(sh.assign(k.e, nullptr), a, encodeValue(Value::vector(std::move(items))), false);
+        b.add(assign(k.e), a, encodeValue(Value::vector(std::move(items))), false);
         ++b.taken;
       }
     }
     committer.commit(std::move(b), 0);
   }
-  uint64_t finalPending = sh.pendingCount.load();
+  uint64_t finalPending = sh.pendingCount();
   if (finalPending != 0)
     raise(ErrorCode::StoreError, "restore: " + std::to_string(finalPending) + " refs still pending at the end");
 
@@ -649,7 +884,7 @@ Result restore(const Db& source, const Options& requested) {
   result.metrics.pendingCount = 0;
   result.durationSec = msSince(start) / 1000.0;
   result.finalPendingCount = 0;
-  result.oldToNew = sh.ids.table(std::min<int64_t>(std::max(source.maxEid(), sh.maxOld.load()), kTx0 - 1));
+  result.oldToNew = sh.ids.table(std::min<int64_t>(sh.ids.maxAssigned(source.maxEid()), kTx0 - 1));
   if (options.onProgress) options.onProgress(result.metrics);
   return result;
 }

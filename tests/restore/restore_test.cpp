@@ -240,3 +240,84 @@ TEST_CASE("restore: bad options and views are invalid-input", "[restore]") {
   restore::Result empty = restore::restore(Db());
   CHECK(empty.db.datoms(IndexOrder::EAVT).size() == empty.metrics.batches);
 }
+
+namespace {
+
+// Refs declared before the values, so a single pass reads most refs before
+// their targets have new ids: many refs wait in the pending index while the
+// workers assign ids concurrently. `base` offsets the entity ids (>= 2^24:
+// the id map's sparse, hashed form).
+Db refsFirstDb(int entities, int64_t base, uint32_t seed) {
+  Value schema = read(R"({:a/ref  {:db/valueType :db.type/ref}
+                          :a/refs {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+                          :a/name {}})");
+  std::mt19937 rng(seed);
+  Keyword ref = Keyword::intern("a/ref"), refs = Keyword::intern("a/refs"), name = Keyword::intern("a/name");
+  std::vector<Db::InitDatom> datoms;
+  for (int i = 0; i < entities; ++i) {
+    int64_t e = base + i;
+    datoms.push_back({e, ref, Value::integer(base + int64_t(rng() % uint32_t(entities)))});
+    for (int k = 0; k < 2; ++k) datoms.push_back({e, refs, Value::integer(base + int64_t(rng() % uint32_t(entities)))});
+    if (i % 7 != 0) datoms.push_back({e, name, Value::string("n" + std::to_string(i))});  // some ref-only entities
+  }
+  // Refs to entities with no datoms of their own.
+  for (int i = 0; i < 20; ++i) datoms.push_back({base + i, refs, Value::integer(base + entities + 5 + i)});
+  return Db::init(std::move(datoms), schema);
+}
+
+}  // namespace
+
+TEST_CASE("restore: many waiting refs, dense and sparse ids, threads racing on the pending index", "[restore]") {
+  for (int64_t base : {int64_t{1}, int64_t{1} << 24}) {
+    Db source = refsFirstDb(3000, base, 7);
+    struct Setting {
+      unsigned readers, workers;
+      size_t chunk;
+    };
+    for (int round = 0; round < (base == 1 ? 4 : 1); ++round)  // (a sparse oldToNew table is large)
+      for (Setting s : {Setting{1, 1, 64}, Setting{1, 4, 32}, Setting{3, 2, 16}, Setting{2, 8, 100}}) {
+        INFO("base " << base << " round " << round << " readers " << s.readers << " workers " << s.workers);
+        restore::Options o;
+        o.readParallelism = s.readers;
+        o.txParallelism = s.workers;
+        o.readChunk = s.chunk;
+        o.maxBatchSize = 97;
+        uint64_t maxPending = 0;
+        o.onProgress = [&](const restore::Metrics& m) { maxPending = std::max(maxPending, m.pendingCount); };
+        o.progressEveryBatches = 1;
+        restore::Result r = restore::restore(source, o);
+        REQUIRE(r.finalPendingCount == 0);
+        CHECK(r.metrics.pendingCount == 0);
+        CHECK(destDatoms(r.db) == mappedSource(source, r.oldToNew));
+        CHECK(r.metrics.datomsWritten == mappedSource(source, r.oldToNew).size());
+        if (s.workers == 1) CHECK(maxPending > 0);
+      }
+  }
+}
+
+TEST_CASE("restore: a throwing progress callback stops the pipeline and reaches the caller", "[restore]") {
+  Db source = refsFirstDb(4000, 1, 3);
+  for (bool threads : {false, true})
+    for (unsigned workers : {1u, 3u})
+      for (unsigned at : {1u, 5u}) {
+        INFO("threads " << threads << " workers " << workers << " at " << at);
+        restore::Options o;
+        o.threads = threads;
+        o.readParallelism = 2;
+        o.txParallelism = workers;
+        o.readChunk = 50;
+        o.maxBatchSize = 20;
+        o.progressEveryBatches = 1;
+        unsigned calls = 0;
+        o.onProgress = [&](const restore::Metrics&) {
+          if (++calls == at) raise(ErrorCode::InvalidInput, "stop here");
+        };
+        Caught c = catchError([&] { restore::restore(source, o); });
+        CHECK(c.code == "invalid-input");
+        CHECK(calls == at);
+        // The same options without the throw still restore everything.
+        o.onProgress = nullptr;
+        restore::Result r = restore::restore(source, o);
+        CHECK(destDatoms(r.db) == mappedSource(source, r.oldToNew));
+      }
+}
