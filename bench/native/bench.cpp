@@ -390,6 +390,8 @@ int main(int argc, char** argv) {
     Db rdb = nr.wide ? wideDb(nr.depth, nr.width) : longDb(nr.depth, nr.width);
     std::vector<query::QueryArg> args = {query::QueryArg::database(rdb), query::QueryArg::data(rules)};
     size_t rows = query::execute(query::parseQuery(rulesQuery), args).rows();
+    if (std::getenv("DATALITE_BENCH_EXPLAIN"))
+      std::fprintf(stderr, "%s plan: %s\n", nr.name, edn::print(query::explain(rulesQuery, args)).c_str());
     double ms = measure(o, [&] {
       if (query::execute(query::parseQuery(rulesQuery), args).rows() != rows) std::abort();
     });

@@ -50,7 +50,7 @@ struct Rel {
     return -1;
   }
   void addRow(const Value* values) {
-    cells.insert(cells.end(), values, values + vars.size());
+    for (size_t i = 0, w = vars.size(); i < w; ++i) cells.push_back(values[i]);
     ++nrows;
   }
 };
@@ -61,10 +61,25 @@ Rel unitRel() {
   return r;
 }
 
+// Cells are mostly entity ids and other integers: hash and compare those
+// inline, everything else through the general functions.
+inline size_t cellHash(const Value& v) {
+  if (v.kind() == Kind::Long) {
+    uint64_t x = static_cast<uint64_t>(v.asLong()) * 0x9e3779b97f4a7c15ULL;
+    return static_cast<size_t>(x ^ (x >> 29));
+  }
+  return hashValue(v);
+}
+inline bool cellEqual(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  if (a.kind() == Kind::Long) return a.asLong() == b.asLong();
+  return compareValues(a, b) == 0;
+}
+
 struct RowHash {
   size_t operator()(const std::vector<Value>& r) const {
     size_t h = 0x12345;
-    for (const Value& v : r) h = h * 1000003 ^ hashValue(v);
+    for (const Value& v : r) h = h * 1000003 ^ cellHash(v);
     return h;
   }
 };
@@ -72,7 +87,7 @@ struct RowEq {
   bool operator()(const std::vector<Value>& a, const std::vector<Value>& b) const {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
-      if (!(a[i].kind() == b[i].kind() && compareValues(a[i], b[i]) == 0)) return false;
+      if (!cellEqual(a[i], b[i])) return false;
     return true;
   }
 };
@@ -80,13 +95,13 @@ using RowSet = std::unordered_set<std::vector<Value>, RowHash, RowEq>;
 
 size_t hashCols(const Value* row, const std::vector<int>& cols) {
   size_t h = 0x9e37;
-  for (int c : cols) h = h * 1000003 ^ hashValue(row[c]);
+  for (int c : cols) h = h * 1000003 ^ cellHash(row[c]);
   return h;
 }
 
 bool equalCols(const Value* a, const std::vector<int>& ac, const Value* b, const std::vector<int>& bc) {
   for (size_t i = 0; i < ac.size(); ++i)
-    if (!(a[ac[i]].kind() == b[bc[i]].kind() && compareValues(a[ac[i]], b[bc[i]]) == 0)) return false;
+    if (!cellEqual(a[ac[i]], b[bc[i]])) return false;
   return true;
 }
 
@@ -189,11 +204,10 @@ Rel joinRels(const Rel& a, const Rel& b) {
       out.vars.push_back(b.vars[i]);
       bExtra.push_back(static_cast<int>(i));
     }
-  std::vector<Value> rowBuf(out.vars.size());
   auto emit = [&](const Value* ra, const Value* rb) {
-    for (size_t i = 0; i < a.vars.size(); ++i) rowBuf[i] = ra[i];
-    for (size_t i = 0; i < bExtra.size(); ++i) rowBuf[a.vars.size() + i] = rb[bExtra[i]];
-    out.addRow(rowBuf.data());
+    for (size_t i = 0, w = a.vars.size(); i < w; ++i) out.cells.push_back(ra[i]);
+    for (int k : bExtra) out.cells.push_back(rb[k]);
+    ++out.nrows;
   };
   if (ac.empty()) {
     for (size_t i = 0; i < a.nrows; ++i)
@@ -482,6 +496,10 @@ class Executor {
         const Rule* r = firstRule(c.name);
         if (!r) {
           cost = 0;  // reported when applied
+          return true;
+        }
+        if (&c == deltaClause_ && evaluatingTable_ != SIZE_MAX) {
+          cost = static_cast<double>(deltaRows(c));
           return true;
         }
         bool anyBound = false;
@@ -816,7 +834,51 @@ class Executor {
       addRel(f, std::move(r));
       return;
     }
+    // Bound variables from relations that share none would have to be
+    // multiplied together first. Drive the pattern from the smallest of
+    // them instead; the others join its result by their shared variables.
+    bool detached = false;
+    {
+      std::vector<int> rels;
+      for (VarId v : boundVars) {
+        int r = f.relOf(v);
+        if (std::find(rels.begin(), rels.end(), r) == rels.end()) rels.push_back(r);
+      }
+      if (rels.size() > 1) {
+        int driver = rels[0];
+        for (int r : rels)
+          if (f.rels[static_cast<size_t>(r)].nrows < f.rels[static_cast<size_t>(driver)].nrows) driver = r;
+        std::vector<int> keep;
+        std::vector<VarId> keepVars;
+        for (int p : boundPos) {
+          VarId v = c.terms[static_cast<size_t>(p)].var;
+          if (f.relOf(v) == driver) {
+            keep.push_back(p);
+            if (std::find(keepVars.begin(), keepVars.end(), v) == keepVars.end()) keepVars.push_back(v);
+          } else {
+            freePos.push_back(p);
+          }
+        }
+        std::sort(freePos.begin(), freePos.end());
+        boundPos = std::move(keep);
+        boundVars = std::move(keepVars);
+        detached = true;
+      }
+    }
     int ri = merge(f, boundVars);
+    applyBoundPattern(f, c, db, fx, ri, boundPos, freePos, scanCount, constOrder, siblings);
+    if (detached) {
+      Rel r = std::move(f.rels[static_cast<size_t>(ri)]);
+      f.rels.erase(f.rels.begin() + ri);
+      addRel(f, std::move(r));
+    }
+  }
+
+  // A pattern with variables bound in relation ri: lookups per binding or a
+  // scan and a hash join, replacing relation ri.
+  void applyBoundPattern(Frame& f, const Clause& c, const Db& db, const Fixed& fx, int ri,
+                         const std::vector<int>& boundPos, const std::vector<int>& freePos, double scanCount,
+                         IndexOrder constOrder, std::vector<const Clause*>* siblings) {
     Rel& R = f.rels[static_cast<size_t>(ri)];
     // Lookups per distinct binding, or one scan and a hash join.
     double lookups = static_cast<double>(R.nrows);
@@ -1645,9 +1707,14 @@ class Executor {
     return nullptr;
   }
 
-  RuleTable& table(const std::string& name, const std::string& src, const std::vector<bool>& mask, size_t arity) {
+  RuleTable* findTable(const std::string& name, const std::string& src, const std::vector<bool>& mask) {
     for (auto& t : tables_)
-      if (t->name == name && t->source == src && t->mask == mask) return *t;
+      if (t->name == name && t->source == src && t->mask == mask) return t.get();
+    return nullptr;
+  }
+
+  RuleTable& table(const std::string& name, const std::string& src, const std::vector<bool>& mask, size_t arity) {
+    if (RuleTable* t = findTable(name, src, mask)) return *t;
     auto t = std::make_unique<RuleTable>();
     t->name = name;
     t->source = src;
@@ -1682,8 +1749,24 @@ class Executor {
       if (t.isVar() && mask[i] && std::find(boundVars.begin(), boundVars.end(), t.var) == boundVars.end())
         boundVars.push_back(t.var);
     }
+    if (&c == deltaClause_ && evaluatingTable_ != SIZE_MAX) {
+      applyDeltaCall(f, c);
+      return;
+    }
     std::string src = c.source == "$" ? defaultSource_ : c.source;
+    // Once the rule is being solved unbound, that table will hold all of
+    // its facts: a bound call reads it (its bound arguments join the facts)
+    // rather than solving the rule a second time for its own seeds. A
+    // recursive rule called unbound then is plain semi-naive evaluation.
+    if (findTable(c.name, src, std::vector<bool>(arity, false))) {
+      std::fill(mask.begin(), mask.end(), false);
+      boundVars.clear();
+    }
     RuleTable& t = table(c.name, src, mask, arity);
+    if (evaluatingTable_ != SIZE_MAX) {
+      std::vector<RuleTable*>& read = callTables_[{evaluatingTable_, &c}];
+      if (std::find(read.begin(), read.end(), &t) == read.end()) read.push_back(&t);
+    }
     // Seeds: the bound argument values of every binding.
     Rel bindings = boundVars.empty() ? unitRel() : project(f, boundVars);
     std::vector<Value> seed;
@@ -1716,6 +1799,9 @@ class Executor {
         firstPos.push_back(static_cast<int>(i));
       }
     }
+    // Facts are distinct: reading them through distinct variables only
+    // (no constant, blank or repeated variable) keeps the rows distinct.
+    r.distinct = firstPos.size() == arity && std::all_of(c.terms.begin(), c.terms.end(), [](const Term& x) { return x.isVar(); });
     std::vector<Value> row(r.vars.size());
     // In a semi-naive round, the call marked as the delta reads only the
     // facts its table gained in the previous round.
@@ -1760,6 +1846,57 @@ class Executor {
     }
     logStep("rule", c.form, r.nrows);
     addRel(f, std::move(r));
+  }
+
+  // A semi-naive delta read: the facts the call's tables gained in the
+  // previous round, whatever is bound yet (bound variables join after).
+  // Read first, the delta drives the round: a recursive rule then costs
+  // lookups per new fact instead of a rerun of its body for every old seed.
+  // The facts of any table of the rule are true facts of it, so reading
+  // every table the call used is sound; it is complete because each of
+  // those tables got the seeds this branch passed it when it last ran.
+  void applyDeltaCall(Frame& f, const Clause& c) {
+    Rel r;
+    std::vector<int> firstPos;
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      const Term& term = c.terms[i];
+      if (term.isVar() && r.col(term.var) < 0) {
+        r.vars.push_back(term.var);
+        firstPos.push_back(static_cast<int>(i));
+      }
+    }
+    r.distinct = firstPos.size() == c.terms.size() &&
+                 std::all_of(c.terms.begin(), c.terms.end(), [](const Term& x) { return x.isVar(); });
+    std::vector<Value> row(r.vars.size());
+    auto found = callTables_.find({evaluatingTable_, &c});
+    if (found != callTables_.end()) {
+      r.distinct = r.distinct && found->second.size() == 1;  // tables may share facts
+      for (const RuleTable* t : found->second) {
+        for (size_t k = t->deltaLo; k < t->deltaHi; ++k) {
+          const Value* fact = t->facts.row(k);
+          bool ok = true;
+          for (size_t i = 0; i < c.terms.size() && ok; ++i) {
+            const Term& term = c.terms[i];
+            if (term.isConst()) ok = fact[i] == term.constant;
+            else if (term.isVar())
+              ok = compareValues(fact[i], fact[firstPos[static_cast<size_t>(r.col(term.var))]]) == 0;
+          }
+          if (!ok) continue;
+          for (size_t i = 0; i < firstPos.size(); ++i) row[i] = fact[firstPos[i]];
+          r.addRow(row.data());
+        }
+      }
+    }
+    logStep("rule", c.form, r.nrows, "delta");
+    addRel(f, std::move(r));
+  }
+
+  size_t deltaRows(const Clause& c) const {
+    auto found = callTables_.find({evaluatingTable_, &c});
+    if (found == callTables_.end()) return 0;
+    size_t n = 0;
+    for (const RuleTable* t : found->second) n += t->deltaHi - t->deltaLo;
+    return n;
   }
 
   void markChanged() {
@@ -1869,14 +2006,15 @@ class Executor {
         // would only repeat the previous rounds (a recursion that only
         // ever adds seeds would cost O(seeds) per round).
         if (!hasDelta(call->name)) continue;
+        const Clause* outer = deltaClause_;
         deltaClause_ = call;
         try {
           evaluateBranch(ti, rule, 0, anyMask ? seedsDone : 0);
         } catch (...) {
-          deltaClause_ = nullptr;
+          deltaClause_ = outer;
           throw;
         }
-        deltaClause_ = nullptr;
+        deltaClause_ = outer;
       }
     }
   }
@@ -1904,6 +2042,12 @@ class Executor {
       ~SourceScope() { current = saved; }
     } scope{defaultSource_, defaultSource_};
     defaultSource_ = tables_[ti]->source;
+    struct TableScope {
+      size_t& current;
+      size_t saved;
+      ~TableScope() { current = saved; }
+    } tableScope{evaluatingTable_, evaluatingTable_};
+    evaluatingTable_ = ti;
     std::vector<bool> mask = tables_[ti]->mask;
     bool anyMask = std::find(mask.begin(), mask.end(), true) != mask.end();
     if (anyMask && seedHi <= seedLo) return;
@@ -1944,12 +2088,22 @@ class Executor {
     std::vector<VarId> distinctHead;
     for (VarId v : head)
       if (std::find(distinctHead.begin(), distinctHead.end(), v) == distinctHead.end()) distinctHead.push_back(v);
-    Rel facts = project(sub, distinctHead);
+    // The table's index drops duplicate facts: read the head's columns
+    // straight from the relation holding them all (no distinct projection
+    // first); only heads spread over several relations are joined.
+    int holder = sub.relOf(distinctHead.front());
+    for (VarId v : distinctHead)
+      if (sub.relOf(v) != holder) holder = -1;
+    Rel joined;
+    if (holder < 0) joined = project(sub, distinctHead);
+    const Rel& facts = holder < 0 ? joined : sub.rels[static_cast<size_t>(holder)];
+    std::vector<int> headCols(head.size());
+    for (size_t i = 0; i < head.size(); ++i) headCols[i] = facts.col(head[i]);
     RuleTable& t = *tables_[ti];
     std::vector<Value> fact(head.size());
     for (size_t r = 0; r < facts.nrows; ++r) {
       const Value* row = facts.row(r);
-      for (size_t i = 0; i < head.size(); ++i) fact[i] = row[facts.col(head[i])];
+      for (size_t i = 0; i < head.size(); ++i) fact[i] = row[headCols[i]];
       if (t.factIndex->add(fact.data())) {
         if (t.factsBySeed) {
           t.factsBySeed->rebase(t.facts.cells.data());
@@ -2008,6 +2162,11 @@ class Executor {
   bool changed_ = false;
   bool semiNaive_ = true;
   const Clause* deltaClause_ = nullptr;  // the rule call reading a delta
+  size_t evaluatingTable_ = SIZE_MAX;    // the table whose branch runs (SIZE_MAX: the query)
+  // The tables each rule call of a table's branches read (a call's table
+  // depends on which arguments were bound when it ran); a delta round reads
+  // their new facts directly.
+  std::map<std::pair<size_t, const Clause*>, std::vector<RuleTable*>> callTables_;
   uint64_t changes_ = 0;
   std::string defaultSource_ = "$";
   int negDepth_ = 0;                  // 'not' bodies being run

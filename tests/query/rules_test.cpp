@@ -5,6 +5,7 @@
 
 #include <map>
 #include <queue>
+#include <random>
 #include <set>
 
 using namespace datalite;
@@ -279,4 +280,52 @@ TEST_CASE("rules: blanks in calls", "[query][rules]") {
   Db db = edgesDb(chain);
   CHECK(S("[:find ?x :in $ % :where (follows ?x _)]", {D(db), V(kFollows)}) == "[[1] [2] [5]]");
   CHECK(S("[:find ?y :in $ % :where (follows _ ?y)]", {D(db), V(kFollows)}) == "[[2] [3] [6]]");
+}
+
+TEST_CASE("rules: random graphs, every formulation and call shape agree with the closure", "[query][rules][property]") {
+  // Right-, left- and doubly-recursive transitive closure, and a mutually
+  // recursive pair (odd/even path lengths whose union is the closure).
+  const char* formulations[] = {
+      kFollows,
+      R"([[(follows ?x ?y) [?x :follows ?y]] [(follows ?x ?y) (follows ?x ?t) [?t :follows ?y]]])",
+      R"([[(follows ?x ?y) [?x :follows ?y]] [(follows ?x ?y) (follows ?x ?t) (follows ?t ?y)]])",
+      R"([[(odd ?x ?y) [?x :follows ?y]] [(odd ?x ?y) [?x :follows ?t] (even ?t ?y)]
+          [(even ?x ?y) [?x :follows ?t] (odd ?t ?y)]
+          [(follows ?x ?y) (odd ?x ?y)] [(follows ?x ?y) (even ?x ?y)]])",
+  };
+  std::mt19937 rng(99);
+  for (int round = 0; round < 40; ++round) {
+    int n = 4 + static_cast<int>(rng() % 20);
+    std::uniform_int_distribution<int> node(1, n);
+    std::set<std::pair<int, int>> edgeSet;
+    int m = static_cast<int>(rng() % (2 * n + 1));
+    for (int i = 0; i < m; ++i) edgeSet.insert({node(rng), node(rng)});  // cycles and self loops included
+    std::vector<std::pair<int, int>> edges(edgeSet.begin(), edgeSet.end());
+    Db db = edgesDb(edges);
+    auto all = closure(edges);
+    int start = node(rng), end = node(rng);
+    std::set<std::pair<int64_t, int64_t>> from, to, both;
+    for (auto p : all) {
+      if (p.first == start) from.insert(p);
+      if (p.second == end) to.insert(p);
+      if (p.first == start && p.second == end) both.insert(p);
+    }
+    for (const char* rules : formulations) {
+      INFO("round " << round << " rules " << rules);
+      CHECK(pairsOf(Q("[:find ?x ?y :in $ % :where (follows ?x ?y)]", {D(db), V(rules)})) == all);
+      CHECK(pairsOf(Q("[:find ?x ?y :in $ % ?x :where (follows ?x ?y)]", {D(db), V(rules), V(Value::integer(start))})) ==
+            from);
+      CHECK(pairsOf(Q("[:find ?x ?y :in $ % ?y :where (follows ?x ?y)]", {D(db), V(rules), V(Value::integer(end))})) ==
+            to);
+      CHECK(pairsOf(Q("[:find ?x ?y :in $ % ?x ?y :where (follows ?x ?y)]",
+                      {D(db), V(rules), V(Value::integer(start)), V(Value::integer(end))})) == both);
+      // An unbound call next to a bound one in the same query: the bound
+      // call reads the unbound call's table.
+      std::set<std::pair<int64_t, int64_t>> chained;
+      for (auto p : all)
+        if (from.count({start, p.first})) chained.insert(p);
+      CHECK(pairsOf(Q("[:find ?x ?y :in $ % ?s :where (follows ?s ?x) (follows ?x ?y) (follows ?a ?b)]",
+                      {D(db), V(rules), V(Value::integer(start))})) == (all.empty() ? decltype(chained){} : chained));
+    }
+  }
 }
