@@ -3,13 +3,19 @@
 // through a pipeline of threads:
 //
 //   readers (readParallelism) -- scan the source per attribute in chunks
-//     | bounded queues, one per worker; datoms partitioned by entity
+//     | bounded mailboxes, one per worker; datoms partitioned by entity
 //   tx workers (txParallelism) -- assign new ids to their entities, remap
 //     |                           refs, encode the destination keys, cut
 //     |                           batches of maxBatchSize datoms
-//     | bounded queue
-//   committer (the calling thread) -- applies batches in order of arrival,
-//                                     reports progress
+//     | worker 0's mailbox (bounded)
+//   committer -- applies batches in order of arrival, reports progress
+//
+// The calling thread is worker 0 and the committer: it builds and commits
+// its own batches and commits the other workers', so with one reader and
+// one worker the pipeline runs on two threads, and the caller waits only
+// when no stage has work for it. The first error of any stage stops the
+// others and is rethrown on the calling thread; so is an exception thrown
+// by onProgress.
 //
 // A ref whose target has no new id yet waits in the pending index and is
 // written by the worker that assigns the target its id. An entity gets its
