@@ -553,7 +553,8 @@ class TxProcessor {
     return 0;
   }
 
-  // Upserts: tempids asserting a :db.unique/identity value resolve to the
+  // Upserts: tempids asserting a :db.unique/identity value (a composite
+  // tuple too, when its value is given) resolve to the
   // entity that already has it; tempids asserting the same new value unify.
   void resolveTempids() {
     std::unordered_map<UniqueKey, uint32_t, UniqueKeyHash> claimed;
@@ -562,7 +563,7 @@ class TxProcessor {
       for (const Op& op : ops_) {
         if (op.kind != OpKind::Add || op.e.k != ERef::K::Temp) continue;
         const Attribute& attr = attrOf(op.a);
-        if (attr.unique != Uniqueness::Identity || attr.isComposite()) continue;
+        if (attr.unique != Uniqueness::Identity) continue;
         std::string venc;
         if (attr.isRef()) {
           int64_t target = tryResolveRefStatic(op.v);
