@@ -345,6 +345,10 @@ bool buildPrefix(const Db& db, IndexOrder order, std::span<const Value> comps, s
     if (!attr) return false;
   }
   auto entity = [&](const Value& v) -> bool {
+    // A reference that resolves to nothing matches nothing; a value that
+    // cannot be a reference at all is bad input (as in entity() and entid).
+    if (!(v.isInteger() || v.isKeyword() || (v.isSequential() && v.count() == 2)))
+      raise(ErrorCode::InvalidInput, "Expected an entity id, lookup ref or ident as an index component, got " + show(v));
     int64_t e = db.entid(v);
     if (e <= 0) return false;
     encodeUnsigned(static_cast<uint64_t>(e), out);
