@@ -844,7 +844,18 @@ class Executor {
         int r = f.relOf(v);
         if (std::find(rels.begin(), rels.end(), r) == rels.end()) rels.push_back(r);
       }
-      if (rels.size() > 1) {
+      // Only for plain entity ids: a lookup ref or ident bound in an entity
+      // position resolves during the lookup and could not join by value.
+      bool plainIds = true;
+      bool refValue = fx.a && db.schema().get(fx.aVal).isRef();
+      for (int p : boundPos) {
+        if (p != 0 && p != 3 && !(p == 2 && refValue)) continue;
+        VarId v = c.terms[static_cast<size_t>(p)].var;
+        const Rel& rel = f.rels[static_cast<size_t>(f.relOf(v))];
+        int col = rel.col(v);
+        for (size_t i = 0; i < rel.nrows && plainIds; ++i) plainIds = rel.row(i)[col].kind() == Kind::Long;
+      }
+      if (rels.size() > 1 && plainIds) {
         int driver = rels[0];
         for (int r : rels)
           if (f.rels[static_cast<size_t>(r)].nrows < f.rels[static_cast<size_t>(driver)].nrows) driver = r;
@@ -1758,7 +1769,10 @@ class Executor {
     // its facts: a bound call reads it (its bound arguments join the facts)
     // rather than solving the rule a second time for its own seeds. A
     // recursive rule called unbound then is plain semi-naive evaluation.
-    if (findTable(c.name, src, std::vector<bool>(arity, false))) {
+    // Not for references that resolve (a lookup ref or ident as an
+    // argument): the masked table keeps them as given, the unbound one holds
+    // entity ids.
+    if (findTable(c.name, src, std::vector<bool>(arity, false)) && !boundResolvable(f, c, mask)) {
       std::fill(mask.begin(), mask.end(), false);
       boundVars.clear();
     }
@@ -1846,6 +1860,25 @@ class Executor {
     }
     logStep("rule", c.form, r.nrows);
     addRel(f, std::move(r));
+  }
+
+  // Whether a bound argument of the call holds a keyword or a vector (an
+  // ident or a lookup ref the rule body may resolve).
+  bool boundResolvable(const Frame& f, const Clause& c, const std::vector<bool>& mask) {
+    auto resolvable = [](const Value& v) { return v.isKeyword() || v.isSequential(); };
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      if (!mask[i]) continue;
+      const Term& t = c.terms[i];
+      if (t.isConst()) {
+        if (resolvable(t.constant)) return true;
+        continue;
+      }
+      const Rel& rel = f.rels[static_cast<size_t>(f.relOf(t.var))];
+      int col = rel.col(t.var);
+      for (size_t r = 0; r < rel.nrows; ++r)
+        if (resolvable(rel.row(r)[col])) return true;
+    }
+    return false;
   }
 
   // A semi-naive delta read: the facts the call's tables gained in the

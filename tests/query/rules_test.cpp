@@ -329,3 +329,46 @@ TEST_CASE("rules: random graphs, every formulation and call shape agree with the
     }
   }
 }
+
+TEST_CASE("rules: lookup refs and idents as bound rule arguments", "[query][rules]") {
+  // The rule's seed is a lookup ref, resolved by the body's patterns.
+  Db db = Db::empty(read(R"({:p/email {:db/unique :db.unique/identity}
+                              :p/friends {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}})"))
+              .with(tx(R"([{:db/id 1 :p/email "a" :p/friends [2 3]} {:db/id 2 :p/email "b" :p/friends [4]}
+                          {:db/id 3 :p/email "c" :p/friends [1]} {:db/id 4 :p/email "d"} {:db/id 5 :p/email "e"}
+                          {:db/id 6 :db/ident :six :p/friends [5]}])"));
+  const char* reaches = "[[(reaches ?a ?b) [?a :p/friends ?b]] [(reaches ?a ?b) [?a :p/friends ?x] (reaches ?x ?b)]]";
+  CHECK(S("[:find ?e :in $ % ?start :where (reaches ?start ?p) [?p :p/email ?e]]",
+          {D(db), V(reaches), V("[:p/email \"a\"]")}) == R"([["a"] ["b"] ["c"] ["d"]])");
+  CHECK(S("[:find ?e :in $ % ?start :where (reaches ?start ?p) [?p :p/email ?e]]", {D(db), V(reaches), V(":six")}) ==
+        R"([["e"]])");
+  // The same with an unbound call of the rule in the query too.
+  CHECK(S("[:find ?e :in $ % ?start :where (reaches ?start ?p) [?p :p/email ?e] (reaches ?u ?w)]",
+          {D(db), V(reaches), V("[:p/email \"a\"]")}) == R"([["a"] ["b"] ["c"] ["d"]])");
+  CHECK(S("[:find ?e :in $ % ?start :where (reaches ?u ?w) (reaches ?start ?p) [?p :p/email ?e]]",
+          {D(db), V(reaches), V("[:p/email \"b\"]")}) == R"([["d"]])");
+}
+
+TEST_CASE("rules: a bound start on a large cyclic graph reaches everyone", "[query][rules]") {
+  // Person i follows i+1 and 7i+3 (mod n): one big cycle with chords.
+  for (int n : {50, 500}) {
+    INFO("n " << n);
+    std::string data = "[";
+    for (int i = 0; i < n; ++i) {
+      data += "{:db/id " + std::to_string(i + 1) + " :p/email \"p" + std::to_string(i) + "\" :p/friends [";
+      for (int j : {(i + 1) % n, (i * 7 + 3) % n})
+        if (j != i) data += std::to_string(j + 1) + " ";
+      data += "]}";
+    }
+    data += "]";
+    Db db = Db::empty(read(R"({:p/email {:db/unique :db.unique/identity}
+                                :p/friends {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}})"))
+                .with(tx(data));
+    const char* reaches = "[[(reaches ?a ?b) [?a :p/friends ?b]] [(reaches ?a ?b) [?a :p/friends ?x] (reaches ?x ?b)]]";
+    for (const char* start : {"[:p/email \"p0\"]", "1"}) {
+      INFO(start);
+      CHECK(Q("[:find (count ?e) . :in $ % ?start :where (reaches ?start ?p) [?p :p/email ?e]]",
+              {D(db), V(reaches), V(start)}) == Value::integer(n));
+    }
+  }
+}
