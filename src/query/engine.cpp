@@ -1805,17 +1805,7 @@ class Executor {
     else if (negDepth_ > 0) solveNegated(c.name);
     // Join the facts with the call.
     Rel r;
-    std::vector<int> firstPos;
-    for (size_t i = 0; i < arity; ++i) {
-      const Term& term = c.terms[i];
-      if (term.isVar() && r.col(term.var) < 0) {
-        r.vars.push_back(term.var);
-        firstPos.push_back(static_cast<int>(i));
-      }
-    }
-    // Facts are distinct: reading them through distinct variables only
-    // (no constant, blank or repeated variable) keeps the rows distinct.
-    r.distinct = firstPos.size() == arity && std::all_of(c.terms.begin(), c.terms.end(), [](const Term& x) { return x.isVar(); });
+    std::vector<int> firstPos = callColumns(c, r);
     std::vector<Value> row(r.vars.size());
     // In a semi-naive round, the call marked as the delta reads only the
     // facts its table gained in the previous round.
@@ -1824,20 +1814,7 @@ class Executor {
       from = t.deltaLo;
       to = t.deltaHi;
     }
-    auto consider = [&](size_t k) {
-      const Value* fact = t.facts.row(k);
-      for (size_t i = 0; i < arity; ++i) {
-        const Term& term = c.terms[i];
-        if (term.isConst()) {
-          if (!(fact[i] == term.constant)) return;
-        } else if (term.isVar()) {
-          int col = r.col(term.var);
-          if (compareValues(fact[i], fact[firstPos[static_cast<size_t>(col)]]) != 0) return;
-        }
-      }
-      for (size_t i = 0; i < firstPos.size(); ++i) row[i] = fact[firstPos[i]];
-      r.addRow(row.data());
-    };
+    auto consider = [&](size_t k) { addFactRow(c, firstPos, t.facts.row(k), r, row); };
     // A call whose seeds are a small part of its table's (a recursive call
     // from one new seed) reads only their facts, through an index built on
     // first use; wide calls and semi-naive delta reads scan, which costs no
@@ -1860,6 +1837,40 @@ class Executor {
     }
     logStep("rule", c.form, r.nrows);
     addRel(f, std::move(r));
+  }
+
+  // Columns of a rule call's result: its distinct variables; returns each
+  // one's first argument position. Facts are distinct, so reading them
+  // through distinct variables only (no constant, blank or repeated
+  // variable) keeps the rows distinct.
+  static std::vector<int> callColumns(const Clause& c, Rel& r) {
+    std::vector<int> firstPos;
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      const Term& term = c.terms[i];
+      if (term.isVar() && r.col(term.var) < 0) {
+        r.vars.push_back(term.var);
+        firstPos.push_back(static_cast<int>(i));
+      }
+    }
+    r.distinct = firstPos.size() == c.terms.size() &&
+                 std::all_of(c.terms.begin(), c.terms.end(), [](const Term& x) { return x.isVar(); });
+    return firstPos;
+  }
+
+  // Adds a fact to a call's result when it matches the call's constants and
+  // repeated variables.
+  static void addFactRow(const Clause& c, const std::vector<int>& firstPos, const Value* fact, Rel& r,
+                         std::vector<Value>& row) {
+    for (size_t i = 0; i < c.terms.size(); ++i) {
+      const Term& term = c.terms[i];
+      if (term.isConst()) {
+        if (!(fact[i] == term.constant)) return;
+      } else if (term.isVar()) {
+        if (compareValues(fact[i], fact[firstPos[static_cast<size_t>(r.col(term.var))]]) != 0) return;
+      }
+    }
+    for (size_t i = 0; i < firstPos.size(); ++i) row[i] = fact[firstPos[i]];
+    r.addRow(row.data());
   }
 
   // Whether a bound argument of the call holds a keyword or a vector (an
@@ -1890,34 +1901,13 @@ class Executor {
   // those tables got the seeds this branch passed it when it last ran.
   void applyDeltaCall(Frame& f, const Clause& c) {
     Rel r;
-    std::vector<int> firstPos;
-    for (size_t i = 0; i < c.terms.size(); ++i) {
-      const Term& term = c.terms[i];
-      if (term.isVar() && r.col(term.var) < 0) {
-        r.vars.push_back(term.var);
-        firstPos.push_back(static_cast<int>(i));
-      }
-    }
-    r.distinct = firstPos.size() == c.terms.size() &&
-                 std::all_of(c.terms.begin(), c.terms.end(), [](const Term& x) { return x.isVar(); });
+    std::vector<int> firstPos = callColumns(c, r);
     std::vector<Value> row(r.vars.size());
     auto found = callTables_.find({evaluatingTable_, &c});
     if (found != callTables_.end()) {
       r.distinct = r.distinct && found->second.size() == 1;  // tables may share facts
       for (const RuleTable* t : found->second) {
-        for (size_t k = t->deltaLo; k < t->deltaHi; ++k) {
-          const Value* fact = t->facts.row(k);
-          bool ok = true;
-          for (size_t i = 0; i < c.terms.size() && ok; ++i) {
-            const Term& term = c.terms[i];
-            if (term.isConst()) ok = fact[i] == term.constant;
-            else if (term.isVar())
-              ok = compareValues(fact[i], fact[firstPos[static_cast<size_t>(r.col(term.var))]]) == 0;
-          }
-          if (!ok) continue;
-          for (size_t i = 0; i < firstPos.size(); ++i) row[i] = fact[firstPos[i]];
-          r.addRow(row.data());
-        }
+        for (size_t k = t->deltaLo; k < t->deltaHi; ++k) addFactRow(c, firstPos, t->facts.row(k), r, row);
       }
     }
     logStep("rule", c.form, r.nrows, "delta");
