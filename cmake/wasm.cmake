@@ -6,10 +6,12 @@
 #   dist/wasm-mt/datalite-mt.cjs       -pthread CommonJS glue for Node
 #   dist/wasm-mt-web/datalite-mt.mjs   -pthread ES module for cross-origin-isolated pages
 #
-# Emscripten 3.1.6 never catches a wasm exception in a -pthread build, so the
-# threaded engine uses JS exception handling (slower where exceptions are
-# thrown, equal elsewhere); every object of a -pthread link must itself be
-# compiled with -pthread, hence one engine library per variant.
+# All three use wasm exception handling. Emscripten 3.1.6 alone never catches
+# a wasm exception in a -pthread build (its libunwind keeps the landing-pad
+# context thread-local, clang 14 writes it as a plain global);
+# wasm/pthread_unwind.cpp replaces that part of libunwind in the threaded
+# builds. Every object of a -pthread link must itself be compiled with
+# -pthread, hence one engine library per variant.
 
 # em++ runs acorn-optimizer.js at -O2+, which needs Debian's node modules.
 set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
@@ -67,7 +69,9 @@ datalite_wasm_module(datalite_wasm datalite_engine_st wasm datalite.mjs
   -sEXPORT_ES6=1 -sENVIRONMENT=web,worker)
 
 if(DATALITE_WASM_THREADS)
-  datalite_engine_variant(datalite_engine_mt "-pthread;-fexceptions")
+  datalite_engine_variant(datalite_engine_mt "-pthread;-fwasm-exceptions")
+  target_sources(datalite_engine_mt PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/wasm/pthread_unwind.cpp)
+  target_link_options(datalite_engine_mt PUBLIC "-Wl,--wrap=__cxa_begin_catch")
   # Node: CommonJS glue (its pthread worker script is CommonJS too).
   datalite_wasm_module(datalite_wasm_mt datalite_engine_mt wasm-mt datalite-mt.cjs
     -sENVIRONMENT=node -sPTHREAD_POOL_SIZE=${DATALITE_PTHREAD_POOL} -Wno-pthreads-mem-growth)
@@ -104,4 +108,18 @@ if(DATALITE_WASM_TESTS)
       catch_discover_tests(wasmtest_${layer} TEST_PREFIX "wasm ${layer}: " EXTRA_ARGS --use-colour no)
     endif()
   endforeach()
+  # Concurrent throws and catches on pthreads: proves wasm/pthread_unwind.cpp.
+  if(DATALITE_WASM_THREADS)
+    add_executable(wasmtest_pthread_exceptions ${CMAKE_CURRENT_SOURCE_DIR}/tests/wasm/pthread_exceptions.cpp)
+    target_link_libraries(wasmtest_pthread_exceptions PRIVATE datalite_engine_mt)
+    target_link_options(wasmtest_pthread_exceptions PRIVATE -O1 -sENVIRONMENT=node -sEXIT_RUNTIME=1
+      -sPTHREAD_POOL_SIZE=4 -sSINGLE_FILE=1 -sNODEJS_CATCH_EXIT=0)
+    # Its pthread worker script is CommonJS, inside the ESM package.
+    set(_pthread_test_dir ${CMAKE_BINARY_DIR}/pthread-test)
+    file(WRITE ${_pthread_test_dir}/package.json "{ \"type\": \"commonjs\" }\n")
+    set_target_properties(wasmtest_pthread_exceptions PROPERTIES SUFFIX ".cjs"
+      RUNTIME_OUTPUT_DIRECTORY ${_pthread_test_dir})
+    add_test(NAME "wasm pthread: concurrent exceptions land in the right catch clauses"
+      COMMAND ${NODE_EXE} $<TARGET_FILE:wasmtest_pthread_exceptions>)
+  endif()
 endif()

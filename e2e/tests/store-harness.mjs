@@ -43,23 +43,57 @@ export async function launchProfile(dir, testInfo) {
   return context;
 }
 
-// SIGKILLs the browser process that runs the profile in `dir` (found by its
-// --user-data-dir argument: only the browser this test launched) and waits
-// for Playwright to notice.
+// SIGKILLs the browser that runs the profile in `dir` (its main process is
+// found by its --user-data-dir argument: only the browser this test
+// launched) together with every process it spawned, as a crash of the whole
+// browser would, and waits until all of them are gone. Killing only the main
+// process left the storage/GPU children alive for a moment, still holding
+// the profile's LevelDB lock, and the relaunch then failed with "Internal
+// error opening backing store for indexedDB.open".
 export async function killProfileBrowser(context, dir) {
-  const pids = [];
+  const table = processTable();
+  const mains = [...table].filter(([, p]) =>
+    p.args.some((a) => a.startsWith("--user-data-dir") && a.includes(dir)) && !p.args.some((a) => a.startsWith("--type=")));
+  if (mains.length !== 1) throw new Error(`expected one browser process for ${dir}, found ${mains.length}`);
+  const victims = [mains[0][0]];
+  for (let i = 0; i < victims.length; i++) {
+    for (const [pid, p] of table) if (p.ppid === victims[i]) victims.push(pid);
+  }
+  const closed = new Promise((resolve) => context.once("close", resolve));
+  for (const pid of victims) {
+    try { process.kill(pid, "SIGKILL"); } catch { /* exited meanwhile */ }
+  }
+  await closed;
+  const deadline = Date.now() + 10_000;
+  while (victims.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`browser processes ${victims.filter(alive).join(" ")} outlived SIGKILL`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// pid -> { ppid, args } for every process we can read.
+function processTable() {
+  const table = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    let args;
     try {
-      args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      table.set(Number(entry), { ppid, args });
     } catch {
       continue;  // exited meanwhile
     }
-    if (args.some((a) => a.startsWith("--user-data-dir") && a.includes(dir)) && !args.some((a) => a.startsWith("--type="))) pids.push(Number(entry));
   }
-  if (pids.length !== 1) throw new Error(`expected one browser process for ${dir}, found ${pids.length}`);
-  const closed = new Promise((resolve) => context.once("close", resolve));
-  process.kill(pids[0], "SIGKILL");
-  await closed;
+  return table;
+}
+
+// A zombie has released its files and locks: it counts as gone.
+function alive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
 }

@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import { d } from "./support/helpers.mjs";
 import { CHILD_CASES } from "./support/bad-input-child.mjs";
 
-await d.init({ threads: false });
+await d.init({ threads: process.env.DATALITE_TEST_THREADS === "1" });
 
 const CHILD = fileURLToPath(new URL("./support/bad-input-child.mjs", import.meta.url));
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "dlt-bad-input-"));
