@@ -147,9 +147,27 @@ export class Connection {
   async transact(txData, txMeta) {
     // A deterministic point: queued transactAsync calls go first.
     if (this.#queue.length || this.#draining) await this.#drainAll();
-    const report = this.transactSync(txData, txMeta);
-    await this.#database.committed?.();
-    return report;
+    const database = this.#database;
+    const point = database.undoPoint?.();
+    try {
+      const report = this.transactSync(txData, txMeta);
+      await this.#durable(point);
+      return report;
+    } finally {
+      database.releaseUndoPoint?.(point);
+    }
+  }
+
+  // The durability step after commits made since `point` (strict stored
+  // databases): a failed sync undoes them before the error goes on, so a
+  // rejected transaction is never applied, now or after a reopen.
+  async #durable(point) {
+    try {
+      await this.#database.committed?.();
+    } catch (err) {
+      if (point) this.#database.undo(point);
+      throw err;
+    }
   }
 
   // Calls made while a batch is running (or in the same tick) are committed
@@ -170,6 +188,7 @@ export class Connection {
       while (this.#queue.length) {
         const batch = this.#queue.splice(0);
         const done = [];
+        const point = this.#database.undoPoint?.();
         for (const item of batch) {
           try {
             done.push([item, this.transactSync(item.txData, item.txMeta)]);
@@ -178,10 +197,12 @@ export class Connection {
           }
         }
         try {
-          if (done.length) await this.#database.committed?.();
+          if (done.length) await this.#durable(point);
           for (const [item, report] of done) item.resolve(report);
         } catch (err) {
           for (const [item] of done) item.reject(err);
+        } finally {
+          this.#database.releaseUndoPoint?.(point);
         }
       }
     } finally {
@@ -283,11 +304,16 @@ export class Connection {
       w.varint(this.#database.storage);
       w.varint(current.handle);
       writeDatomRows(w, info, datoms, "load");
-      const r = e.send(Op.StoreLoad);
-      const db = readDb(r);
-      this.#database.readCommit(r);
-      this.#database.setDb(db);
-      await this.#database.committed();
+      const point = this.#database.undoPoint();
+      try {
+        const r = e.send(Op.StoreLoad);
+        const db = readDb(r);
+        this.#database.readCommit(r);
+        this.#database.setDb(db);
+        await this.#durable(point);
+      } finally {
+        this.#database.releaseUndoPoint(point);
+      }
       return;
     }
     if (current.maxEid === 0) {

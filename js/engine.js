@@ -19,6 +19,7 @@ export const Op = Object.freeze({
   ToEdn: 27, FromEdn: 28, InitDb: 29, Stats: 30, ReadEdn: 31, SchemaVersion: 32, EntityAttrs: 33,
   StoreOpen: 34, StoreTransact: 35, StoreCheckpoint: 36, StoreSync: 37, StoreGc: 38, StoreClose: 39,
   StoreStats: 40, StoreLoad: 41, StoreSetCache: 42, Restore: 43, SetLimits: 44,
+  StoreRevert: 45,
 });
 
 // Deno and workerd (Cloudflare Workers, nodejs_compat: on by default since
@@ -136,8 +137,9 @@ export function isInitialised() {
 
 // Browsers: the threaded build whenever the page is cross-origin isolated.
 // Node: the single-threaded build unless asked (threads: true or
-// DATALITE_THREADS=1): measured 1.5-2x faster per call, because the threaded
-// build must use JS exception handling and guarded heap access
+// DATALITE_THREADS=1): queries run equally fast in both, but calls that move
+// many bytes across the boundary (transactions, pulls) measured ~1.3x slower
+// in the threaded build, whose JS heap views are guarded for memory growth
 // (docs/adr/0007-js-boundary.md).
 function wantThreads(opts) {
   if (opts.threads === false) return false;

@@ -3,7 +3,8 @@
 //
 //   strict  : transact resolves after the commit is durable (one Store.sync,
 //             i.e. fsync / IndexedDB transaction / SQLite COMMIT, per commit
-//             or per batch of transactAsync calls);
+//             or per batch of transactAsync calls); when that sync fails,
+//             transact rejects and the commit is undone (see undo);
 //   relaxed : commits are acknowledged at once; a timer syncs them in
 //             batches (RELAXED_SYNC_MS), so a crash loses at most that much;
 //   none    : synced only by flush() / close() / gc().
@@ -231,6 +232,42 @@ export class StoredDatabase {
     this.db = db;
   }
 
+  // Strict durability: the value to go back to if the commits about to be
+  // made cannot be made durable (see undo), pinned meanwhile so that
+  // dispose() cannot free it; null in the other modes, whose transactions
+  // resolve before their sync.
+  undoPoint() {
+    if (this.durability !== "strict") return null;
+    connectionValues.add(this.db);
+    return this.db;
+  }
+
+  // The commits after `point` were made durable (or undone): unpin it.
+  releaseUndoPoint(point) {
+    if (point && point !== this.db) connectionValues.delete(point);
+  }
+
+  // A strict commit could not be made durable: back to `point`, in memory and
+  // in the store (a newer root record that points at its trees), so that the
+  // rejected transactions cannot become durable later when the store retries
+  // the failed sync. Commits made on top of them meanwhile go too: they were
+  // built on them (and their own sync fails the same way). If even that
+  // fails, the database refuses writes until it is connected again.
+  undo(point) {
+    if (this.closed || this.db === point || this.db.maxTx < point.maxTx) return;  // nothing left to undo
+    try {
+      const e = currentEngine();
+      const w = e.begin();
+      w.varint(this.storage);
+      w.varint(point.handle);
+      this.readCommit(e.send(Op.StoreRevert));
+      this.setDb(point);
+    } catch (err) {
+      this.broken = storeError(`a commit that could not be made durable could not be undone either (${err.message}): ` +
+        "connect again to continue from what the store holds", err);
+    }
+  }
+
   // Opened read-only: the store's writer lock is held elsewhere (IndexedDB:
   // another tab); reads see the snapshot taken at open.
   get readOnly() {
@@ -240,6 +277,7 @@ export class StoredDatabase {
   // Writes (transact, load, gc) fail at once on a read-only database, with
   // a message that says why, instead of in the middle of a commit.
   checkWritable() {
+    if (this.broken) throw this.broken;
     if (this.readOnly) {
       throw storeError(`${readOnlyText(this.key)}. This connection reads the snapshot taken when it connected; ` +
         "close the writer (or its tab) and connect again to write");

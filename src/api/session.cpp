@@ -205,7 +205,8 @@ void Session::dispatch(uint32_t opCode, Request& in, WireWriter& out) {
     out.varint(n);
     out.raw(body);
   };
-  if (opCode >= static_cast<uint32_t>(Op::StoreOpen) && opCode <= static_cast<uint32_t>(Op::Restore))
+  if ((opCode >= static_cast<uint32_t>(Op::StoreOpen) && opCode <= static_cast<uint32_t>(Op::Restore)) ||
+      opCode == static_cast<uint32_t>(Op::StoreRevert))
     return dispatchStore(static_cast<Op>(opCode), in, out);
   switch (static_cast<Op>(opCode)) {
     case Op::EmptyDb: {
@@ -672,6 +673,13 @@ void Session::dispatchStore(Op op, Request& in, WireWriter& out) {
       const Db& db = in.db();
       in.expectEnd();
       writeCommit(out, stored.checkpoint(db));
+      return;
+    }
+    case Op::StoreRevert: {
+      store::StoredDatabase& stored = storage(in.varint());
+      const Db& db = in.db();
+      in.expectEnd();
+      writeCommit(out, stored.revert(db));
       return;
     }
     case Op::StoreSync: {

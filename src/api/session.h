@@ -98,6 +98,7 @@ enum class Op : uint32_t {
   // Limits (Session::Limits): 6 varints in field order, 0 = leave as is ->
   // the 6 values now in force.
   SetLimits = 44,
+  StoreRevert = 45,    // storage, db (committed there earlier) -> commit
 };
 
 // What one call may use before it fails with limit-exceeded (the engine

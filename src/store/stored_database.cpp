@@ -187,6 +187,15 @@ StoredDatabase::StoredDatabase(std::shared_ptr<Store> store, StorageOptions opti
   cache_ = std::make_shared<index::NodeCache>(std::make_shared<Reader>(store_), options_.cacheBytes, storeId_);
 }
 
+// A root written by this writer, and what it takes to make it current again.
+struct StoredDatabase::Recent {
+  int64_t basisTx;  // maxTx of the db value the root stores
+  Root root;
+  std::shared_ptr<const Schema> schema;
+  NodeAddress schemaAddr;
+  bool checkpoint;  // its trees' nodes were written (and marked stored) by it
+};
+
 StoredDatabase::~StoredDatabase() = default;
 
 void StoredDatabase::setCacheBytes(size_t bytes) {
@@ -294,6 +303,8 @@ std::optional<Db> StoredDatabase::open() {
       storedSchemaAddr_ = t.schema;  // tail is newest first
       break;
     }
+  recent_.clear();
+  remember(db.maxTx(), false);
   return db;
 }
 
@@ -348,6 +359,7 @@ CommitInfo StoredDatabase::checkpoint(const Db& db) {
     storedSchema_ = db.schemaPtr();
     storedSchemaAddr_ = root.schema;
     rewriteAll_ = false;
+    remember(db.maxTx(), true);
   } catch (...) {
     rewriteAll_ = true;  // some nodes may be marked stored without being in the store
     throw;
@@ -399,6 +411,7 @@ CommitInfo StoredDatabase::commit(const TxReport& report) {
     storedSchema_ = log.schema;
     storedSchemaAddr_ = schemaAddr;
   }
+  remember(report.dbAfter.maxTx(), false);
   ++stats_.commits;
   stats_.nodesWritten += info.nodesWritten;
   stats_.bytesWritten += info.bytesWritten;
@@ -406,6 +419,42 @@ CommitInfo StoredDatabase::commit(const TxReport& report) {
 }
 
 void StoredDatabase::sync() { store_->sync(); }
+
+void StoredDatabase::remember(int64_t basisTx, bool checkpoint) {
+  if (recent_.size() == kRecentRoots) recent_.erase(recent_.begin());
+  recent_.push_back(Recent{basisTx, *root_, storedSchema_, storedSchemaAddr_, checkpoint});
+}
+
+CommitInfo StoredDatabase::revert(const Db& db) {
+  if (db.view() != DbView::Current) raise(ErrorCode::InvalidInput, "only a current db value can be stored");
+  auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const Recent& r) { return r.basisTx == db.maxTx(); });
+  if (it == recent_.rend() || !root_) {
+    // Too old to find, or the store had no root: write it out again, all of it.
+    rewriteAll_ = true;
+    return checkpoint(db);
+  }
+  size_t keep = static_cast<size_t>(recent_.rend() - it);  // entries up to and including the target
+  CommitInfo info;
+  if (keep == recent_.size()) return info;                // already the current root
+  // A checkpoint being undone marked nodes that `db` shares as stored; the
+  // failed sync may have lost them, so the next commit rewrites every node.
+  for (size_t i = keep; i < recent_.size(); ++i)
+    if (recent_[i].checkpoint) rewriteAll_ = true;
+  Recent target = recent_[keep - 1];
+  Root root = target.root;
+  root.seq = root_->seq + 1;  // newer than every root written so far
+  std::string record = root.encode();
+  store_->writeRoot(record);
+  info.bytesWritten = record.size();
+  *root_ = root;
+  storedSchema_ = target.schema;
+  storedSchemaAddr_ = target.schemaAddr;
+  recent_.resize(keep);
+  recent_.back().root = root;
+  ++stats_.commits;
+  stats_.bytesWritten += info.bytesWritten;
+  return info;
+}
 
 // ---- collection ---------------------------------------------------------------
 

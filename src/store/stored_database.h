@@ -38,6 +38,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "db/db.h"
 #include "store/store.h"
@@ -79,6 +80,14 @@ class StoredDatabase {
   CommitInfo commit(const TxReport& report);
   // Makes every commit so far durable (Store::sync).
   void sync();
+  // Makes `db`, a value committed here earlier, the current root again, as
+  // a new root record that points at its trees and tail: a strict
+  // transaction whose sync failed is undone this way, so that a later sync
+  // (stores retry failed ones) cannot make it durable after all. Nodes
+  // written since stay behind as garbage for gc(). A db that is no longer
+  // among the last kRecentRoots commits is checkpointed afresh instead,
+  // every node rewritten.
+  CommitInfo revert(const Db& db);
 
   // Deletes every node reachable neither from the current root nor from
   // `live` (db values still in use); syncs first. Returns nodes removed.
@@ -97,7 +106,10 @@ class StoredDatabase {
 
  private:
   struct Root;
+  struct Recent;
   class Reader;
+  static constexpr size_t kRecentRoots = 64;
+  void remember(int64_t basisTx, bool checkpoint);
   void writeRoot(const Db& db);
   NodeAddress putNode(std::string bytes, CommitInfo& info);
   NodeAddress storeSchema(const Schema& schema, CommitInfo& info);
@@ -110,6 +122,7 @@ class StoredDatabase {
   std::shared_ptr<const Schema> storedSchema_;  // the latest stored schema
   NodeAddress storedSchemaAddr_;                // ... and its node
   bool rewriteAll_ = false;     // a write failed: the store may lack nodes we think stored
+  std::vector<Recent> recent_;  // the last roots written, oldest first (for revert)
   StorageStats stats_;
 };
 

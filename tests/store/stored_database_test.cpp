@@ -310,3 +310,119 @@ TEST_CASE("store: a tree stored in one store and committed to another is copied 
   sb.checkpoint(fromA);
   CHECK(describe(reopen(b)) == describe(db));
 }
+
+namespace {
+
+// A store whose next sync can be made to fail the hard way: everything
+// written since the last good sync is lost (the crash image), as when a
+// disk or a browser drops a batch it could not commit.
+class LossyStore : public Store {
+ public:
+  std::shared_ptr<MemoryStore> inner = std::make_shared<MemoryStore>();
+  bool failNextSync = false;
+
+  std::optional<std::string> get(const NodeAddress& addr) override { return inner->get(addr); }
+  void put(const NodeAddress& addr, std::string_view bytes) override { inner->put(addr, bytes); }
+  void del(std::span<const NodeAddress> addrs) override { inner->del(addrs); }
+  std::vector<NodeAddress> list() override { return inner->list(); }
+  std::optional<std::string> readRoot() override { return inner->readRoot(); }
+  void writeRoot(std::string_view bytes) override { inner->writeRoot(bytes); }
+  void sync() override {
+    if (failNextSync) {
+      failNextSync = false;
+      inner = inner->crashImage();
+      raise(ErrorCode::StoreError, "sync failed (test)");
+    }
+    inner->sync();
+  }
+};
+
+}  // namespace
+
+// Commits one transaction per entity of [from, from + n): `attr` set to `value`.
+Db commitEach(StoredDatabase& sd, Db db, int from, int n, const std::string& attr, const std::string& value) {
+  for (int e = from; e < from + n; ++e) {
+    TxReport r = db.transact(tx("[[:db/add " + std::to_string(e) + " " + attr + " " + value + "]]"));
+    sd.commit(r);
+    db = r.dbAfter;
+  }
+  return db;
+}
+
+TEST_CASE("store: revert undoes commits whose sync failed, even when a checkpoint among them lost its nodes",
+          "[store][crash]") {
+  auto lossy = std::make_shared<LossyStore>();
+  StorageOptions options;
+  options.tailMaxTxs = 3;
+  StoredDatabase sd(lossy, options);
+  std::string many = "[";
+  for (int e = 1000; e < 4000; ++e)
+    many += "{:db/id " + std::to_string(e) + " :person/name \"p" + std::to_string(e) + "\" :person/age " + std::to_string(e % 90) + "}";
+  Db db0 = richDb().with(tx(many + "]"));
+  REQUIRE(db0.currentTree(IndexOrder::EAVT).height() >= 2);
+  sd.checkpoint(db0);
+  sd.sync();
+  // Two tail commits at the end of every index, synced: dbA's trees hold
+  // new leaves no checkpoint wrote yet.
+  Db dbA = commitEach(sd, db0, 3990, 2, ":person/age", "500");
+  sd.sync();
+  // Two more at the start; the second checkpoints, writing (and marking
+  // stored) dbA's new leaves, which it shares; then the sync fails and
+  // loses all of that.
+  Db dbB = commitEach(sd, dbA, 1000, 2, ":person/name", "\"renamed\"");
+  CHECK(sd.stats().checkpoints == 2);
+  lossy->failNextSync = true;
+  CHECK_THROWS_AS(sd.sync(), DataliteError);
+
+  sd.revert(dbA);
+  CHECK(fingerprint(reopen(lossy->inner, options)) == fingerprint(dbA));  // the root is dbA's again
+  // Work goes on from dbA in the middle of the indexes, through more
+  // checkpoints that still share dbA's new leaves: they must be in the store.
+  Db dbC = commitEach(sd, dbA, 2000, 7, ":person/name", "\"middle\"");
+  sd.sync();
+  Db back = reopen(lossy->inner->crashImage(), options);
+  for (int i = 0; i < kIndexCount; ++i) back.currentTree(static_cast<IndexOrder>(i)).checkInvariants();
+  CHECK(fingerprint(back) == fingerprint(dbC));
+  CHECK(fingerprint(back) != fingerprint(dbB));
+}
+
+TEST_CASE("store: revert of tail commits writes one root record; reverting to the current root writes nothing",
+          "[store]") {
+  auto mem = std::make_shared<MemoryStore>();
+  StoredDatabase sd(mem);
+  Db db0 = richDb();
+  sd.checkpoint(db0);
+  sd.sync();
+  Db db1 = commitChain(sd, db0, 3, 11);
+  CHECK(sd.revert(db1).bytesWritten == 0);
+  mem->resetCounters();
+  CommitInfo info = sd.revert(db0);
+  CHECK(info.nodesWritten == 0);
+  CHECK(mem->counters().rootWrites == 1);
+  CHECK(mem->counters().puts == 0);
+  sd.sync();
+  CHECK(fingerprint(reopen(mem->crashImage())) == fingerprint(db0));
+  // A schema change undone: the next commit must store the schema again.
+  TxReport r = db0.transact(tx("[{:db/ident :person/nick :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]"));
+  sd.commit(r);
+  sd.revert(db0);
+  TxReport again = db0.transact(tx("[{:db/ident :person/nick :db/valueType :db.type/string :db/cardinality :db.cardinality/one}"
+                                    " {:db/id \"x\" :person/nick \"nick\"}]"));
+  sd.commit(again);
+  sd.sync();
+  CHECK(fingerprint(reopen(mem->crashImage())) == fingerprint(again.dbAfter));
+}
+
+TEST_CASE("store: revert to a db older than the recent roots checkpoints it afresh", "[store]") {
+  auto mem = std::make_shared<MemoryStore>();
+  StoredDatabase sd(mem);
+  Db db0 = richDb();
+  sd.checkpoint(db0);
+  sd.sync();
+  commitChain(sd, db0, 70, 12);  // more commits than the revert history keeps
+  CommitInfo info = sd.revert(db0);
+  CHECK(info.checkpoint);
+  sd.sync();
+  CHECK(fingerprint(reopen(mem->crashImage())) == fingerprint(db0));
+  CHECK_THROWS_AS(sd.revert(db0.history()), DataliteError);
+}
