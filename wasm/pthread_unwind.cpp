@@ -20,7 +20,12 @@
 // left wasm for JS without a catch on this thread, cannot deadlock the
 // thread against itself. A thread that throws while another one unwinds
 // waits for that unwinding, which is short: exceptions here signal errors.
+// It waits at most kMaxWait, then takes the lock over: an unwinding that
+// long is blocked (a destructor waiting for a mutex that the waiting thread
+// holds), and a blocked owner is not inside the few instructions where the
+// shared context matters, so going on beats a deadlock.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <pthread.h>
 #include <sched.h>
@@ -71,12 +76,19 @@ std::atomic<uintptr_t> g_unwinding_thread{0};
 
 uintptr_t currentThread() { return reinterpret_cast<uintptr_t>(pthread_self()); }
 
+constexpr std::chrono::seconds kMaxWait{2};
+
 void acquireUnwinding() {
   const uintptr_t self = currentThread();
+  const auto deadline = std::chrono::steady_clock::now() + kMaxWait;
   for (;;) {
     uintptr_t owner = 0;
     if (g_unwinding_thread.compare_exchange_weak(owner, self, std::memory_order_acquire)) return;
     if (owner == self) return;
+    if (std::chrono::steady_clock::now() > deadline) {
+      g_unwinding_thread.store(self, std::memory_order_seq_cst);
+      return;
+    }
     sched_yield();
   }
 }

@@ -5,6 +5,8 @@
 // must land in the right catch clause with its own payload, and every
 // destructor must run exactly once. Exits non-zero on the first mismatch.
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -86,6 +88,43 @@ void exercise(int thread, int rounds, long* expectedDestructions) {
   }
 }
 
+// Thread A throws, and a destructor in A's unwinding waits for a mutex that
+// thread B holds while B throws too. B must not wait for A's unwinding
+// forever (wasm/pthread_unwind.cpp takes the lock over after a while).
+bool unwindingWaitsForAThrowingThread() {
+  std::mutex held;
+  std::atomic<int> stage{0};
+  std::atomic<bool> aCaught{false}, bCaught{false};
+  struct LocksOnUnwind {
+    std::mutex& m;
+    std::atomic<int>& stage;
+    ~LocksOnUnwind() {
+      stage = 2;
+      std::lock_guard<std::mutex> wait(m);
+    }
+  };
+  std::thread b([&] {
+    std::unique_lock<std::mutex> lock(held);
+    stage = 1;
+    while (stage.load() != 2) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // A is blocked in its destructor now
+    try {
+      throw std::runtime_error("b");
+    } catch (const std::runtime_error&) {
+      bCaught = true;
+    }
+  });
+  while (stage.load() != 1) std::this_thread::yield();
+  try {
+    LocksOnUnwind guard{held, stage};
+    throw std::runtime_error("a");
+  } catch (const std::runtime_error&) {
+    aCaught = true;
+  }
+  b.join();
+  return aCaught && bCaught;
+}
+
 }  // namespace
 
 int main() {
@@ -107,6 +146,11 @@ int main() {
     std::fprintf(stderr, "%d mismatches\n", g_failures.load());
     return 1;
   }
-  std::printf("ok: %d threads x %d rounds of concurrent throws and catches\n", kThreads + 1, kRounds);
+  if (!unwindingWaitsForAThrowingThread()) {
+    std::fprintf(stderr, "a throw while another thread's unwinding waited for it was not caught\n");
+    return 1;
+  }
+  std::printf("ok: %d threads x %d rounds of concurrent throws and catches; a throw that an unwinding waits for\n",
+              kThreads + 1, kRounds);
   return 0;
 }
