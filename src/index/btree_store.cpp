@@ -18,6 +18,7 @@
 
 #include "core/checksum.h"
 #include "core/error.h"
+#include "core/varint.h"
 #include "index/btree.h"
 #include "index/btree_node.h"
 
@@ -82,25 +83,12 @@ namespace detail {
 
 namespace {
 
-void putVarint(uint64_t n, std::string& out) {
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-}
-
 void putKey(std::string_view prev, std::string_view key, std::string& out) {
   size_t m = std::min(prev.size(), key.size()), shared = 0;
   while (shared < m && prev[shared] == key[shared]) ++shared;
   putVarint(shared, out);
   putVarint(key.size() - shared, out);
   out.append(key.substr(shared));
-}
-
-void sealCrc(std::string& out) {
-  uint32_t crc = crc32(out);
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xFF));
 }
 
 // Bounds-checked reading of one encoded node; every failure is a store-error
@@ -123,13 +111,11 @@ class NodeDecoder {
     return static_cast<uint8_t>(s_[pos_++]);
   }
   uint64_t varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      uint8_t b = byte();
-      v |= uint64_t(b & 0x7F) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    fail("bad varint");
+    const auto* base = reinterpret_cast<const uint8_t*>(s_.data());
+    VarintRead r = readVarint(base + pos_, base + end_);
+    if (r.error != VarintError::None) fail(std::string("varint ") + describe(r.error));
+    pos_ = static_cast<size_t>(r.next - base);
+    return r.value;
   }
   // The next key, given the previous one (rebuilt into `key`).
   void key(std::string& key) {
@@ -169,7 +155,7 @@ std::string encodeLeaf(const Leaf* l) {
     putKey(prev, k, out);
     prev = k;
   }
-  sealCrc(out);
+  appendCrc32(out);
   return out;
 }
 
@@ -188,7 +174,7 @@ std::string encodeBranch(const Branch* b, const std::vector<NodeAddress>& kids, 
     putKey(prev, sep, out);
     if (i > 0) prev = sep;
   }
-  sealCrc(out);
+  appendCrc32(out);
   return out;
 }
 

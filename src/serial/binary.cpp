@@ -31,14 +31,6 @@ uint64_t getLittleEndian(std::string_view s, size_t at, int bytes) {
 
 uint32_t crc32(std::string_view bytes) { return datalite::crc32(bytes); }
 
-void putVarint(uint64_t n, std::string& out) {
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-}
-
 void sealChecksum(std::string& snapshot) {
   if (snapshot.size() < kHeaderSize) return;
   uint32_t crc = crc32(std::string_view(snapshot).substr(kHeaderSize));
@@ -105,18 +97,11 @@ class BodyReader {
   void advanceTo(const uint8_t* p) { p_ = p; }
 
   uint64_t varint(const char* what) {
-    uint64_t n = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) invalid(std::string("truncated ") + what);
-      uint8_t b = *p_++;
-      if (shift == 63 && b > 1) invalid(std::string(what) + " overflows 64 bits");
-      n |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) {
-        if (b == 0 && shift > 0) invalid(std::string(what) + " is not minimally encoded");
-        return n;
-      }
-    }
-    invalid(std::string(what) + " is longer than 10 bytes");
+    VarintRead r = readVarint(p_, end_);
+    if (r.error == VarintError::Truncated) invalid(std::string("truncated ") + what);
+    if (r.error != VarintError::None) invalid(std::string(what) + " " + describe(r.error));
+    p_ = r.next;
+    return r.value;
   }
 
   uint8_t byte(const char* what) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/varint.h"
+
 namespace datalite::serial::binary {
 
 constexpr char kMagic[4] = {'\x89', 'D', 'L', 'S'};
@@ -35,9 +37,10 @@ constexpr uint8_t kHasEntity = 0x80;
 // 0xFFFFFFFF): crc32("123456789") == 0xCBF43926.
 uint32_t crc32(std::string_view bytes);
 
-void putVarint(uint64_t n, std::string& out);
-inline uint64_t zigzag(int64_t n) { return (static_cast<uint64_t>(n) << 1) ^ static_cast<uint64_t>(n >> 63); }
-inline int64_t unzigzag(uint64_t n) { return static_cast<int64_t>(n >> 1) ^ -static_cast<int64_t>(n & 1); }
+// Varints and zigzag as in every stored format (core/varint.h).
+using datalite::putVarint;
+using datalite::unzigzag;
+using datalite::zigzag;
 
 // Recomputes the header's checksum over the body (tests only need this).
 void sealChecksum(std::string& snapshot);

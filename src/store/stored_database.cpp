@@ -5,6 +5,7 @@
 
 #include "core/checksum.h"
 #include "core/error.h"
+#include "core/varint.h"
 #include "db/txlog.h"
 #include "serial/serial.h"
 
@@ -30,17 +31,6 @@ uint64_t getLE(std::string_view s, size_t at, int bytes) {
   return v;
 }
 void putAddr(const NodeAddress& a, std::string& out) { out.append(reinterpret_cast<const char*>(a.bytes.data()), 16); }
-void putVarint(uint64_t n, std::string& out) {
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-}
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-void sealCrc(std::string& out) { putLE(crc32(out), 4, out); }
 
 // Reads a schema or tail node: checks address, CRC, tag and version.
 class RecordReader {
@@ -59,13 +49,11 @@ class RecordReader {
     return static_cast<uint8_t>(s_[pos_++]);
   }
   uint64_t varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      uint8_t b = byte();
-      v |= uint64_t(b & 0x7F) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    fail("bad varint");
+    const auto* base = reinterpret_cast<const uint8_t*>(s_.data());
+    VarintRead r = readVarint(base + pos_, base + end_);
+    if (r.error != VarintError::None) fail(std::string("varint ") + describe(r.error));
+    pos_ = static_cast<size_t>(r.next - base);
+    return r.value;
   }
   std::string_view bytes(uint64_t n) {
     if (n > end_ - pos_) fail("truncated");
@@ -124,7 +112,7 @@ struct StoredDatabase::Root {
     putAddr(tailHead, out);
     putLE(tailTxs, 4, out);
     putLE(tailDatoms, 4, out);
-    sealCrc(out);
+    appendCrc32(out);
     return out;
   }
 
@@ -323,7 +311,7 @@ NodeAddress StoredDatabase::storeSchema(const Schema& schema, CommitInfo& info) 
   bytes.push_back(kSchemaTag);
   bytes.push_back(static_cast<char>(kNodeVersion));
   bytes += serial::encodeSchema(schema);
-  sealCrc(bytes);
+  appendCrc32(bytes);
   return putNode(std::move(bytes), info);
 }
 
@@ -398,7 +386,7 @@ CommitInfo StoredDatabase::commit(const TxReport& report) {
     bytes += d.venc;
     if (!d.added) putVarint(static_cast<uint64_t>(d.assertedTx), bytes);
   }
-  sealCrc(bytes);
+  appendCrc32(bytes);
   root.tailHead = putNode(std::move(bytes), info);
   root.tailTxs += 1;
   root.tailDatoms += static_cast<uint32_t>(log.datoms.size());
