@@ -139,7 +139,7 @@ describe("help, version and usage errors", () => {
     assert.equal(version.trim(), `datalite ${VERSION}`);
     for (const c of ["stat", "query", "dump", "load", "copy", "restore", "gc"]) assert.match(help, new RegExp(`^  ${c} `, "m"));
     assert.match(helpCopy, /--compact/);
-    assert.match(helpRestore, /--two-pass[\s\S]*--read-parallelism[\s\S]*--read-chunk[\s\S]*--tx-parallelism[\s\S]*--threads/);
+    assert.match(helpRestore, /--two-pass[\s\S]*--read-parallelism[\s\S]*--read-chunk[\s\S]*--tx-parallelism[\s\S]*--single-threaded/);
     assert.match(helpQuery, /--format F/);
     assert.equal(bare.status, 2, "no command: the help, as a usage error");
     assert.equal(bare.stdout, help);
@@ -461,7 +461,7 @@ describe("copy, restore, gc", () => {
     assert.deepEqual(got.members, expected.members);
     assert.equal(got.history, got.count, "no history");
 
-    const single = await cli(["restore", SRC, dir("restored-1"), "-q"]);
+    const single = await cli(["restore", SRC, dir("restored-1"), "--single-threaded", "-q"]);
     assert.equal(single.status, 0, single.stderr);
     assert.equal(single.stderr, "");
     assert.match(single.stdout, /^restored\s+[\d,]+ of [\d,]+ datoms read/m);
@@ -470,11 +470,15 @@ describe("copy, restore, gc", () => {
     await fails(["restore", SRC, dir("restored-1")], 1, "invalid-input", /already holds a database/);
   });
 
-  test("restore --threads: the threaded engine build", async () => {
-    const r = await cli(["restore", SRC, dir("restored-mt"), "--threads", "--read-parallelism", "2", "-q"]);
+  test("restore uses the threaded engine build by default (--threads too); --single-threaded excludes --threads", async () => {
+    const r = await cli(["restore", SRC, dir("restored-mt"), "--read-parallelism", "2", "-q"]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^mode\s+single-pass, threaded engine$/m);
     assert.deepEqual((await inspect(dir("restored-mt"))).friends, expected.friends);
+    const explicit = await cli(["restore", SRC, dir("restored-mt2"), "--threads", "--json", "-q"]);
+    assert.equal(explicit.status, 0, explicit.stderr);
+    assert.equal(JSON.parse(explicit.stdout).threads, true);
+    await fails(["restore", SRC, dir("restored-mt3"), "--threads", "--single-threaded"], 2, "usage", /exclude each other/);
   });
 
   test("gc: removes unreachable nodes, prints before and after; the data stays", async () => {
