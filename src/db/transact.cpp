@@ -553,11 +553,93 @@ class TxProcessor {
     return 0;
   }
 
+  using Claims = std::unordered_map<UniqueKey, uint32_t, UniqueKeyHash>;
+
+  // Tempid root `t` asserts the :db.unique/identity value `venc` of `a`: it
+  // resolves to the entity that already has the value, and unifies with the
+  // tempids that assert it too. Returns whether anything changed.
+  bool claim(Claims& claimed, const Value& temp, uint32_t t, AttrId a, std::string venc) {
+    bool changed = false;
+    if (int64_t holder = findHolderBefore(a, venc)) {
+      if (temps_[t].eid && temps_[t].eid != holder) conflictingUpsert(temp, temps_[t].eid, holder);
+      if (!temps_[t].eid) {
+        temps_[t].eid = holder;
+        changed = true;
+      }
+    }
+    auto [it, fresh] = claimed.emplace(UniqueKey{a, std::move(venc)}, t);
+    if (!fresh && findRoot(it->second) != t) {
+      unite(it->second, t);
+      changed = true;
+    }
+    return changed;
+  }
+
+  // A tempid asserting every component of a :db.unique/identity composite
+  // upserts to the entity that holds the tuple they make (DataScript issue
+  // 473): {:a 1 :b "x"} resolves to the entity whose :a+b is [1 "x"].
+  // Tempids that make the same new tuple are not unified: that stays a
+  // unique conflict, as in DataScript.
+  bool upsertByComponents() {
+    std::vector<AttrId> composites;
+    for (const Op& op : ops_) {
+      if (op.kind != OpKind::Add || op.e.k != ERef::K::Temp) continue;
+      if (const auto* cs = schema().compositesOf(op.a))
+        for (AttrId c : *cs)
+          if (attrOf(c).unique == Uniqueness::Identity) composites.push_back(c);
+    }
+    if (composites.empty()) return false;
+    std::sort(composites.begin(), composites.end());
+    composites.erase(std::unique(composites.begin(), composites.end()), composites.end());
+    bool changed = false;
+    for (AttrId tupleId : composites) {
+      const Attribute& tuple = attrOf(tupleId);
+      struct Row {
+        Value temp;
+        std::vector<Value> items;
+        size_t given = 0;
+        bool unresolved = false;
+      };
+      std::unordered_map<uint32_t, Row> rows;  // by tempid root
+      for (const Op& op : ops_) {
+        if (op.kind != OpKind::Add || op.e.k != ERef::K::Temp) continue;
+        auto pos = std::find(tuple.tupleAttrs.begin(), tuple.tupleAttrs.end(), op.a);
+        if (pos == tuple.tupleAttrs.end()) continue;
+        Row& row = rows[findRoot(tempIndex_.at(op.e.key))];
+        if (row.items.empty()) {
+          row.temp = op.e.key;
+          row.items.resize(tuple.tupleAttrs.size());
+        }
+        const Attribute& component = attrOf(op.a);
+        Value& slot = row.items[static_cast<size_t>(pos - tuple.tupleAttrs.begin())];
+        if (slot.isNil()) ++row.given;
+        if (component.isRef()) {
+          int64_t target = tryResolveRefStatic(op.v);
+          if (target) slot = Value::integer(target);
+          else row.unresolved = true;  // maybe in a later round
+        } else {
+          slot = coerceScalar(component, op.v);
+        }
+      }
+      for (auto& [t, row] : rows) {
+        if (row.unresolved || row.given != row.items.size()) continue;
+        std::string venc;
+        encodeValue(Value::vector(std::move(row.items)), venc);
+        int64_t holder = findHolderBefore(tupleId, venc);
+        if (!holder || temps_[t].eid == holder) continue;
+        if (temps_[t].eid) conflictingUpsert(row.temp, temps_[t].eid, holder);
+        temps_[t].eid = holder;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
   // Upserts: tempids asserting a :db.unique/identity value (a composite
-  // tuple too, when its value is given) resolve to the
+  // tuple too, when its value or its components are given) resolve to the
   // entity that already has it; tempids asserting the same new value unify.
   void resolveTempids() {
-    std::unordered_map<UniqueKey, uint32_t, UniqueKeyHash> claimed;
+    Claims claimed;
     for (int round = 0; round < 16; ++round) {
       bool changed = false;
       for (const Op& op : ops_) {
@@ -573,20 +655,9 @@ class TxProcessor {
           encodeValue(coerceScalar(attr, op.v), venc);
         }
         uint32_t t = findRoot(tempIndex_.at(op.e.key));
-        int64_t holder = findHolderBefore(op.a, venc);
-        if (holder) {
-          if (temps_[t].eid && temps_[t].eid != holder) conflictingUpsert(op.e.key, temps_[t].eid, holder);
-          if (!temps_[t].eid) {
-            temps_[t].eid = holder;
-            changed = true;
-          }
-        }
-        auto [it, fresh] = claimed.emplace(UniqueKey{op.a, std::move(venc)}, t);
-        if (!fresh && findRoot(it->second) != t) {
-          unite(it->second, t);
-          changed = true;
-        }
+        changed |= claim(claimed, op.e.key, t, op.a, std::move(venc));
       }
+      changed |= upsertByComponents();
       if (!changed) break;
     }
     // Everything else becomes a new entity, in order of first appearance.

@@ -1,7 +1,7 @@
 // Upserts through unique composite tuples (:db/tupleAttrs with
-// :db.unique/identity), as in DataScript and Datomic: a tuple value given in
-// the transaction names the entity that already holds it; without it the
-// derived tuple of a new entity conflicts.
+// :db.unique/identity), as in DataScript: a tuple value given in the
+// transaction, or all of its components given for a new entity, name the
+// entity that already holds it.
 #include <catch2/catch.hpp>
 
 #include "datalite.h"
@@ -46,11 +46,37 @@ TEST_CASE("tuple upserts: the given tuple value names the existing entity", "[db
   CHECK(r5.dbAfter.entid(read("[:t/ab [5 6]]")) == 4);
 }
 
+TEST_CASE("tuple upserts: a new entity's components name the entity holding their tuple", "[db][tuples][upsert]") {
+  // DataScript issue 473 (test-upsert-by-tuple-components).
+  Db db = base();
+  const char* expected =
+      R"([[1 :t/a 1] [1 :t/b 2] [1 :t/ab [1 2]] [1 :t/c 5] [2 :t/email "e@x"] [3 :r/x 1] [3 :r/n "a"] [3 :r/xn [1 "a"]]])";
+  TxReport r = db.transact(tx("[{:t/a 1 :t/b 2 :t/c 5}]"));
+  CHECK(all(r.dbAfter) == expected);
+  CHECK(txData(r) == "[[1 :t/c 0 false] [1 :t/c 5 true]]");
+  TxReport r2 = db.transact(tx("[{:db/id -1 :t/a 1 :t/b 2 :t/c 5}]"));
+  CHECK(tempidKey(r2, "-1") == 1);
+  CHECK(all(r2.dbAfter) == expected);
+  TxReport r3 = db.transact(tx("[[:db/add \"n\" :t/a 1] [:db/add \"n\" :t/b 2] [:db/add \"n\" :t/c 5]]"));
+  CHECK(tempid(r3, "n") == 1);
+  CHECK(all(r3.dbAfter) == expected);
+  // A ref component, named by a lookup ref.
+  TxReport r4 = db.transact(tx("[{:db/id \"y\" :r/x [:t/ab [1 2]] :r/n \"a\" :t/c 9}]"));
+  CHECK(tempid(r4, "y") == 3);
+  // Only some components: a new entity (its tuple [1 nil] is new too).
+  TxReport r5 = db.transact(tx("[{:db/id \"z\" :t/a 1 :t/c 1}]"));
+  CHECK(tempid(r5, "z") == 4);
+  // Components of a tuple nobody holds: a new entity.
+  TxReport r6 = db.transact(tx("[{:db/id \"w\" :t/a 1 :t/b 3}]"));
+  CHECK(tempid(r6, "w") == 4);
+}
+
 TEST_CASE("tuple upserts: errors", "[db][tuples][upsert]") {
   Db db = base();
-  // Without the tuple value a new entity is made, and its derived tuple
-  // collides with entity 1's (DataScript and Datomic behave the same).
-  expectTxError(db, "[{:t/a 1 :t/b 2 :t/c 5}]", "unique-conflict", ":t/ab");
+  // Components of an existing tuple plus an identity of another entity.
+  expectTxError(db, "[{:t/a 1 :t/b 2 :t/email \"e@x\"}]", "unique-conflict", "Conflicting upserts");
+  // Two new entities whose components make the same new tuple.
+  expectTxError(db, "[{:t/a 7 :t/b 8} {:t/a 7 :t/b 8 :t/c 1}]", "unique-conflict", ":t/ab");
   // The tuple upserts to entity 1, whose components then disagree with it.
   expectTxError(db, "[{:t/a 1 :t/b 9 :t/ab [1 2]}]", "schema-violation", ":t/ab");
   // One tempid resolving to two entities.
