@@ -16,9 +16,10 @@
 // time is in flight between its throw and its catch, so throwing takes an
 // owner lock (_Unwind_RaiseException) that __cxa_begin_catch releases
 // (linked with --wrap=__cxa_begin_catch). The lock is re-entrant for its
-// owner: a throw from a destructor during unwinding, or an exception that
-// left wasm for JS without a catch on this thread, cannot deadlock the
-// thread against itself. A thread that throws while another one unwinds
+// owner and counts: an exception thrown and caught inside a destructor
+// during unwinding releases only its own level, and an exception that left
+// wasm for JS without a catch on this thread cannot deadlock the thread
+// against itself. A thread that throws while another one unwinds
 // waits for that unwinding, which is short: exceptions here signal errors.
 // It waits at most kMaxWait, then takes the lock over: an unwinding that
 // long is blocked (a destructor waiting for a mutex that the waiting thread
@@ -73,6 +74,7 @@ constexpr int kForeignExceptionCaught = 1;     // _URC_FOREIGN_EXCEPTION_CAUGHT
 constexpr int kSelectorRegister = 1;           // the only register the personality sets
 
 std::atomic<uintptr_t> g_unwinding_thread{0};
+std::atomic<int> g_unwinding_depth{0};  // exceptions of the owner in flight
 
 uintptr_t currentThread() { return reinterpret_cast<uintptr_t>(pthread_self()); }
 
@@ -83,18 +85,30 @@ void acquireUnwinding() {
   const auto deadline = std::chrono::steady_clock::now() + kMaxWait;
   for (;;) {
     uintptr_t owner = 0;
-    if (g_unwinding_thread.compare_exchange_weak(owner, self, std::memory_order_acquire)) return;
-    if (owner == self) return;
+    if (g_unwinding_thread.compare_exchange_weak(owner, self, std::memory_order_acquire)) {
+      g_unwinding_depth.store(1, std::memory_order_relaxed);
+      return;
+    }
+    if (owner == self) {
+      g_unwinding_depth.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       g_unwinding_thread.store(self, std::memory_order_seq_cst);
+      g_unwinding_depth.store(1, std::memory_order_relaxed);
       return;
     }
     sched_yield();
   }
 }
 
+// A catch clause took an exception: one level less, the lock free at none.
+// Foreign (JS) exceptions reach catch (...) without a throw here: no-op.
 void releaseUnwinding() {
   uintptr_t self = currentThread();
+  if (g_unwinding_thread.load(std::memory_order_relaxed) != self) return;
+  if (g_unwinding_depth.fetch_sub(1, std::memory_order_relaxed) > 1) return;
+  g_unwinding_depth.store(0, std::memory_order_relaxed);
   g_unwinding_thread.compare_exchange_strong(self, 0, std::memory_order_release);
 }
 

@@ -6,8 +6,8 @@
 // destructor must run exactly once. Exits non-zero on the first mismatch.
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
