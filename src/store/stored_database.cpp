@@ -170,11 +170,6 @@ class StoredDatabase::Reader : public index::NodeReader {
   std::shared_ptr<Store> store_;
 };
 
-StoredDatabase::StoredDatabase(std::shared_ptr<Store> store, StorageOptions options)
-    : store_(std::move(store)), options_(options), storeId_(index::NodeCache::newStoreId()) {
-  cache_ = std::make_shared<index::NodeCache>(std::make_shared<Reader>(store_), options_.cacheBytes, storeId_);
-}
-
 // A root written by this writer, and what it takes to make it current again.
 struct StoredDatabase::Recent {
   int64_t basisTx;  // maxTx of the db value the root stores
@@ -183,6 +178,11 @@ struct StoredDatabase::Recent {
   NodeAddress schemaAddr;
   bool checkpoint;  // its trees' nodes were written (and marked stored) by it
 };
+
+StoredDatabase::StoredDatabase(std::shared_ptr<Store> store, StorageOptions options)
+    : store_(std::move(store)), options_(options), storeId_(index::NodeCache::newStoreId()) {
+  cache_ = std::make_shared<index::NodeCache>(std::make_shared<Reader>(store_), options_.cacheBytes, storeId_);
+}
 
 StoredDatabase::~StoredDatabase() = default;
 
