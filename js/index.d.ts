@@ -180,6 +180,7 @@ export interface RestoreOptions {
   readParallelism?: number;
   readChunk?: number;
   txParallelism?: number;
+  /** Called with the metrics every 10 batches and at the end; a throw stops the restore, which rejects with it. */
   onProgress?: (m: RestoreMetrics) => void;
   /** On a browser page restore() runs in a dedicated Worker (the page's thread
    *  only receives progress); `inline: true` runs it on the page instead

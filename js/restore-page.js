@@ -45,7 +45,8 @@
 //
 // onProgress receives the worker's metrics (every 10 batches and at the end)
 // asynchronously, as messages arrive; it is never called after restore()
-// settles. The worker loads the engine build the page loaded (when it has
+// settles, and a throw in it stops the Worker and rejects restore() with
+// that error. The worker loads the engine build the page loaded (when it has
 // one; else the worker's default: mt when isolated). The report is the
 // inline one (oldToNew too) plus `inWorker: true`, `variant` ("st" | "mt":
 // the worker's engine) and `workerStartMs` (loading the worker and its
@@ -122,18 +123,24 @@ export async function restoreInWorker(options, knobs) {
     };
     worker = new Worker(workerUrl(), { type: "module", name: "datalite-restore" });
     const result = await new Promise((resolve, reject) => {
-      let progressError = null;
+      let stopped = false;
       worker.onmessage = ({ data }) => {
+        if (stopped) return;
         switch (data?.type) {
           case "progress":
             try {
               onProgress?.(data.metrics);
             } catch (err) {
-              progressError ??= err;
+              // As inline: a throw stops the restore and restore() rejects
+              // with it. Ending the Worker ends its pipeline; it stores the
+              // destination only at the very end, in one commit.
+              stopped = true;
+              worker.terminate();
+              reject(err);
             }
             break;
           case "done":
-            resolve({ ...data, progressError });
+            resolve(data);
             break;
           case "error":
             reject(workerError(data, dest));
@@ -163,10 +170,6 @@ export async function restoreInWorker(options, knobs) {
       variant: result.variant,
       workerStartMs: result.startMs,
     };
-    if (result.progressError) {
-      const err = result.progressError;
-      queueMicrotask(() => { throw err; });
-    }
     return report;
   } finally {
     worker?.terminate();

@@ -6,7 +6,9 @@
 // Where it runs:
 // - Node, Deno, workers (no `window`), or a page that passes `inline: true`:
 //   here, on the calling thread, which the engine call blocks until the
-//   restore is done (onProgress is called synchronously from inside it).
+//   restore is done (onProgress is called synchronously from inside it; a
+//   throw in onProgress stops the restore, which rejects with that error
+//   and leaves the destination empty).
 //   With the threaded engine, readers and tx workers run on wasm pthreads.
 // - A browser page (a `window`): in a dedicated module Worker
 //   (restore-page.js starts js/restore-worker.js), so the page's main thread
@@ -95,11 +97,15 @@ async function restoreHere(options) {
     const e = currentEngine();
     let progressError = null;
     e.module.setRestoreProgress(onProgress ? (values) => {
-      // Runs inside the engine call: a throw here must not unwind through wasm.
+      // Runs inside the engine call: a throw here must not unwind through
+      // wasm. Returning false stops the restore; restore() then rejects
+      // with the callback's error and the destination stays empty.
       try {
         onProgress(metricsOf(values));
+        return true;
       } catch (err) {
         progressError ??= err;
+        return false;
       }
     } : null);
     let restored, report;
@@ -112,7 +118,12 @@ async function restoreHere(options) {
       w.varint(knobs.readChunk);
       w.varint(knobs.txParallelism);
       w.varint(10);
-      const r = e.send(Op.Restore);
+      let r;
+      try {
+        r = e.send(Op.Restore);
+      } catch (err) {
+        throw progressError ?? err;
+      }
       restored = readDb(r);
       const values = [r.varint(), r.varint(), r.varint(), r.varint()];
       for (let i = 0; i < 5; i++) values.push(r.value());
@@ -129,7 +140,6 @@ async function restoreHere(options) {
     }
     options[ON_STORING]?.(report);
     await adoptRestored(destConn, restored);
-    if (progressError) queueMicrotask(() => { throw progressError; });
     return report;
   } finally {
     await destConn?.close();

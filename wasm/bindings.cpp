@@ -126,7 +126,9 @@ uintptr_t call(uint32_t op, uint32_t length) {
   return reinterpret_cast<uintptr_t>(response.data());
 }
 
-// The JS function restore progress goes to (fields as in Op::Restore).
+// The JS function restore progress goes to (fields as in Op::Restore). It
+// returns false when the caller's onProgress threw: that stops the restore
+// (the JS side then rejects with the caller's error).
 void setRestoreProgress(val fn) {
   static val* callback = nullptr;
   delete callback;
@@ -138,7 +140,8 @@ void setRestoreProgress(val fn) {
   session().restoreProgress = [](const std::vector<double>& m) {
     val arr = val::array();
     for (double x : m) arr.call<void>("push", x);
-    (*callback)(arr);
+    if (!(*callback)(arr).as<bool>())
+      datalite::raise(datalite::ErrorCode::InvalidInput, "restore: stopped by an exception in onProgress");
   };
 }
 

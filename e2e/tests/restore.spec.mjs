@@ -332,6 +332,30 @@ test("isolated page that chose the single-threaded engine (init({ threads: false
   expectNoProblems(problems);
 });
 
+test("a throw in onProgress stops the restore Worker and rejects restore() with that error; the destination stays empty", async ({ page }) => {
+  const problems = await setup(page, true);
+  const out = await page.evaluate(async () => {
+    const d = await R.d();
+    await d.init();
+    const source = d.initDb(R.datoms(20_000), R.schema);
+    const dest = { store: { backend: "memory", id: "stopped" } };
+    let calls = 0;
+    let message;
+    try {
+      await d.restore({ source, dest, maxBatchSize: 100, onProgress: () => { if (++calls === 2) throw new Error("stop here"); } });
+      message = "resolved";
+    } catch (err) {
+      message = err.message;
+    }
+    const conn = await d.connect(dest);
+    const count = conn.db().count;
+    await conn.close();
+    return { message, calls, count };
+  });
+  expect(out).toEqual({ message: "stop here", calls: 2, count: 0 });
+  expectNoProblems(problems);
+});
+
 test("control: inline: true runs the restore on the page, and the same measurement sees the main thread blocked", async ({ page }) => {
   test.setTimeout(120_000);
   const problems = await setup(page, false);

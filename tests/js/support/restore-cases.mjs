@@ -100,6 +100,25 @@ export function registerRestoreTests(label) {
     }
   });
 
+  test(`${label}: a throw in onProgress stops the restore, which rejects with it; the destination stays empty`, async () => {
+    const source = await sourceConn(2000);
+    const dest = { store: { backend: "memory", id: `restore-stop-${label}-${process.pid}` } };
+    const stop = new Error("stop here");
+    let calls = 0;
+    await assert.rejects(
+      d.restore({ source, dest, maxBatchSize: 50, onProgress: () => { if (++calls === 2) throw stop; } }),
+      (err) => err === stop);
+    assert.equal(calls, 2);
+    const after = await d.connect(dest);
+    assert.equal(after.db().count, 0);
+    await after.close();
+    // The engine and the destination work afterwards.
+    const report = await d.restore({ source, dest });
+    assert.equal(report.finalPendingCount, 0);
+    assert.ok(report.datomsWritten > 0);
+    await source.close();
+  });
+
   test(`${label}: bad options and non-empty destinations are clear errors`, async () => {
     const source = await sourceConn(20);
     const dest = { store: { backend: "memory", id: `restore-bad-${label}-${process.pid}` } };
